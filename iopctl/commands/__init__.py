@@ -1,0 +1,10 @@
+"""The subcommands: name -> (module in this package, one-line help shown by `iopctl --help`).
+
+Each module defines `command`, a Click command. Keeping the help text here
+lets `iopctl --help` list commands without importing them.
+"""
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "Check records against the schemas and clinical rules."),
+    "schema": ("schema", "Print the JSON Schema of a record kind."),
+}

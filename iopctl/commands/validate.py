@@ -1,0 +1,56 @@
+"""`iopctl validate`: the schemas and every rule in rules.md, with file:line:column."""
+from __future__ import annotations
+
+import click
+
+from iopctl import output
+from iopctl.commands.common import as_of_option, find_root, records_option
+from iopctl.findings import EXIT_FINDINGS, EXIT_OK, WARNING
+from iopctl.validate import ALL_CODES, validate
+
+
+def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    codes = tuple(c.strip().upper() for v in value for c in v.split(",") if c.strip())
+    for c in codes:
+        if not any(code.startswith(c) for code in ALL_CODES):
+            raise click.BadParameter(f"{c} is not a rule code (IOP001 ... IOP050)")
+    return codes
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path())
+@records_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="text for people, json for programs, github for Actions annotations.")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("--select", multiple=True, callback=_codes, metavar="CODES",
+              help="Only these rule codes (comma-separated; a prefix like IOP02 selects a group).")
+@click.option("--ignore", multiple=True, callback=_codes, metavar="CODES", help="Skip these rule codes.")
+@as_of_option
+def command(paths: tuple[str, ...], records_dir: str | None, fmt: str, strict: bool,
+            select: tuple[str, ...], ignore: tuple[str, ...], as_of) -> None:
+    """Check records against the schemas and clinical rules.
+
+    Without PATHS, the whole records repository; with PATHS (files or
+    folders), only findings in those. One line per finding:
+    FILE:LINE:COL: CODE severity: message. Exit 0 clean, 1 errors (or
+    warnings with --strict), 2 usage.
+
+    \b
+    Examples:
+      iopctl validate
+      iopctl validate participants/P0001.yaml --format json
+      iopctl validate --strict --ignore IOP022
+    """
+    root = find_root(records_dir)
+    report = validate(root, list(paths) if paths else None, as_of=as_of, select=select, ignore=ignore)
+    errors, warnings = report.errors, report.warnings
+    if fmt == "json":
+        click.echo(output.findings_json(report.findings, report.files, errors, warnings), nl=False)
+    elif fmt == "github":
+        click.echo(output.findings_github(report.findings, root, report.files, errors, warnings), nl=False)
+    else:
+        click.echo(output.findings_text(report.findings, report.files, errors, warnings,
+                                        color=output.use_color()), nl=False)
+    failed = errors or (strict and any(f.severity == WARNING for f in report.findings))
+    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)

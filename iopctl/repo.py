@@ -1,0 +1,117 @@
+"""The records repository on disk: where its root is and which file is which kind."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+PROGRAM_FILE = "program.yaml"
+ENV_RECORDS = "IOPCTL_RECORDS"
+
+# folder -> kind; a file's kind is decided by its folder (records.md).
+KIND_FOLDERS = {"participants": "participant", "plans": "plan", "progress": "progress", "sessions": "session"}
+YAML_SUFFIXES = (".yaml", ".yml")
+MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
+
+
+class RecordsNotFound(Exception):
+    """No records repository where one was expected (a usage error, exit 2)."""
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    path: Path  # absolute
+    rel: str  # posix, relative to the root
+    kind: str | None  # None: a YAML file in no known place (IOP003)
+
+
+def find_root(start: Path | None = None, explicit: str | os.PathLike | None = None) -> Path:
+    """The records root: `explicit` (--records), else $IOPCTL_RECORDS, else the nearest
+    folder from `start` upwards that holds program.yaml."""
+    given = explicit or os.environ.get(ENV_RECORDS) or None
+    if given:
+        root = Path(given).expanduser().resolve()
+        if not root.is_dir():
+            raise RecordsNotFound(f"records folder {given} does not exist")
+        if not (root / PROGRAM_FILE).exists():
+            raise RecordsNotFound(f"{given} holds no {PROGRAM_FILE}; is it a records repository?")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROGRAM_FILE).exists():
+            return folder
+    raise RecordsNotFound(
+        f"no {PROGRAM_FILE} in {here} or any folder above it; "
+        f"run inside a records repository, or pass --records DIR (or set {ENV_RECORDS})"
+    )
+
+
+def kind_of(rel: str) -> str | None:
+    """The record kind of a root-relative posix path, None when it is in no known place."""
+    parts = rel.split("/")
+    if parts == [PROGRAM_FILE]:
+        return "program"
+    if len(parts) < 2 or not parts[-1].endswith(YAML_SUFFIXES):
+        return None
+    kind = KIND_FOLDERS.get(parts[0])
+    if kind == "session":
+        return kind if len(parts) == 3 and MONTH_FOLDER.match(parts[1]) else None
+    return kind if len(parts) == 2 else None
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = Path(dirpath)
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield base / name
+        # A folder named like a record file is reported (IOP001), not walked into.
+        for d in list(dirnames):
+            if d.endswith(YAML_SUFFIXES):
+                dirnames.remove(d)
+                yield base / d
+
+
+def list_records(root: Path) -> list[RecordFile]:
+    """Every record file under root, sorted by path: program.yaml and the kind folders.
+
+    YAML files elsewhere inside a kind folder come back with kind None so that
+    validate can report them; files outside the kind folders are not records.
+    """
+    out: list[RecordFile] = []
+    if (root / PROGRAM_FILE).exists():
+        out.append(RecordFile(root / PROGRAM_FILE, PROGRAM_FILE, "program"))
+    for folder in KIND_FOLDERS:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for path in _walk(base):
+            rel = path.relative_to(root).as_posix()
+            if rel.endswith(YAML_SUFFIXES):
+                out.append(RecordFile(path, rel, kind_of(rel)))
+    return sorted(out, key=lambda f: f.rel)
+
+
+def record_file(root: Path, given: str | os.PathLike) -> RecordFile:
+    """A path given on the command line, as a RecordFile of this root."""
+    path = Path(given)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    path = Path(os.path.normpath(path))
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        raise RecordsNotFound(f"{given} is not inside the records repository {root}") from None
+    return RecordFile(path, rel, kind_of(rel))
+
+
+def outside_root(path: Path, root: Path) -> bool:
+    """True for a symlink (or a file under one) whose target leaves the repository."""
+    try:
+        path.resolve().relative_to(root.resolve())
+        return False
+    except ValueError:
+        return True

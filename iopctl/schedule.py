@@ -1,0 +1,221 @@
+"""Expanding weekly timetables into dated sessions: plans, closures, holidays, time zones.
+
+Plan week n runs from `start + 7(n-1)` days for seven days. A track session
+with `every_weeks: k` runs in the calendar weeks (Monday-based) counted in
+steps of k from its `starts` date's week, or from the week of ANCHOR when it
+has none, so every participant of a track sees the same fortnightly group.
+An extra session counts its steps from plan week 1 (or its `starts`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from iopctl.model import Participant, Plan, Program, Records, Session
+
+ANCHOR = dt.date(2024, 1, 1)  # a Monday
+DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One dated session of a timetable."""
+
+    date: dt.date
+    session: Session
+    start: dt.datetime  # aware, in the program's time zone
+    end: dt.datetime
+    week: int | None = None  # plan week, for a participant's schedule
+    closed: str | None = None  # why it does not take place (closure or holiday), else None
+
+    @property
+    def key(self) -> str:
+        return self.session.key
+
+    @property
+    def hours(self) -> float:
+        return self.session.minutes / 60
+
+
+@dataclass(frozen=True)
+class PlanWeek:
+    week: int
+    start: dt.date
+    end: dt.date  # inclusive
+    regular_hours: float  # timetable and extras, closures ignored
+    scheduled_hours: float  # after closures and holidays
+    closures: tuple[tuple[dt.date, str], ...]  # the closed days that took sessions
+    partial: bool  # cut short by the discharge date
+
+
+def monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def runs_in_week(session: Session, day: dt.date, plan_week: int | None = None) -> bool:
+    """Whether an every_weeks session runs in the week holding `day`."""
+    k = session.every_weeks or 1
+    if session.starts is not None and day < session.starts:
+        return False
+    if k == 1:
+        return True
+    if session.extra and session.starts is None and plan_week is not None:
+        return (plan_week - 1) % k == 0
+    anchor = monday(session.starts or ANCHOR)
+    return ((monday(day) - anchor).days // 7) % k == 0
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, subdivision: str | None, year: int) -> dict[dt.date, str]:
+    import holidays  # imported on first use: it is large
+
+    try:
+        table = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except (NotImplementedError, KeyError):
+        return {}
+    return {day: str(name) for day, name in sorted(table.items())}
+
+
+def holiday_supported(country: str, subdivision: str | None) -> str | None:
+    """None when the holidays package knows country/subdivision, else what is wrong."""
+    import holidays
+
+    try:
+        holidays.country_holidays(country, subdiv=subdivision, years=2026)
+    except NotImplementedError:
+        return f"country `{country}` is not known to the holidays calendar"
+    except (KeyError, ValueError):
+        return f"subdivision `{subdivision}` of {country} is not known to the holidays calendar"
+    return None
+
+
+def closed_reason(program: Program, day: dt.date) -> str | None:
+    """Why the program is closed on `day` (a closure or a public holiday), else None."""
+    for closure in program.closures:
+        if closure.covers(day):
+            return closure.reason or "closed"
+    if program.holiday_country:
+        name = _holidays(program.holiday_country, program.holiday_subdivision, day.year).get(day)
+        if name:
+            return name
+    return None
+
+
+def tz(program: Program) -> ZoneInfo:
+    return ZoneInfo(program.timezone)
+
+
+def occurrence(program: Program, session: Session, day: dt.date, week: int | None = None) -> Occurrence:
+    zone = tz(program)
+    start = dt.datetime.combine(day, session.start, tzinfo=zone)
+    # Wall-clock arithmetic: an 18:00 session ends at 21:00 local, DST or not.
+    end = start + dt.timedelta(minutes=session.minutes)
+    return Occurrence(day, session, start, end, week, closed_reason(program, day))
+
+
+def plan_end(records: Records, plan: Plan) -> dt.date:
+    """The last day of the plan's last week, or of the participant's stay if shorter."""
+    weeks = records.plan_weeks(plan) or 0
+    last = plan.start + dt.timedelta(days=7 * weeks - 1)
+    participant = records.participants.get(plan.participant)
+    if participant and participant.discharged and participant.discharged < last:
+        return participant.discharged
+    return last
+
+
+def plan_occurrences(records: Records, plan: Plan, include_closed: bool = False) -> list[Occurrence]:
+    """Every session of a plan, sorted by start; closed days left out unless asked for."""
+    program = records.program
+    if program is None or records.plan_track(plan) is None:
+        return []
+    timetable = records.timetable(plan)
+    last = plan_end(records, plan)
+    out = []
+    day = plan.start
+    while day <= last:
+        week = (day - plan.start).days // 7 + 1
+        for session in timetable:
+            if day.weekday() in session.weekdays and runs_in_week(session, day, week):
+                occ = occurrence(program, session, day, week)
+                if include_closed or occ.closed is None:
+                    out.append(occ)
+        day += DAY
+    return sorted(out, key=lambda o: (o.start, o.key))
+
+
+def plan_weeks(records: Records, plan: Plan) -> list[PlanWeek]:
+    """Hours per plan week: the regular timetable, and what closures leave of it."""
+    weeks = records.plan_weeks(plan) or 0
+    last = plan_end(records, plan)
+    all_occ = plan_occurrences(records, plan, include_closed=True)
+    out = []
+    for n in range(1, weeks + 1):
+        start = plan.start + dt.timedelta(days=7 * (n - 1))
+        if start > last:
+            break
+        end = start + dt.timedelta(days=6)
+        in_week = [o for o in all_occ if o.week == n]
+        closed = sorted({(o.date, o.closed) for o in in_week if o.closed})
+        out.append(
+            PlanWeek(
+                week=n,
+                start=start,
+                end=end,
+                regular_hours=sum(o.hours for o in in_week),
+                scheduled_hours=sum(o.hours for o in in_week if not o.closed),
+                closures=tuple(closed),
+                partial=end > last,
+            )
+        )
+    return out
+
+
+def expected(records: Records, participant: Participant, plan: Plan, session_key: str, day: dt.date) -> bool:
+    """Whether the participant's plan puts them in this session on this day."""
+    if not participant.admitted_on(day) or not (plan.start <= day <= plan_end(records, plan)):
+        return False
+    week = (day - plan.start).days // 7 + 1
+    for session in records.timetable(plan):
+        if session.key == session_key and day.weekday() in session.weekdays:
+            return runs_in_week(session, day, week)
+    return False
+
+
+def roster(records: Records, session_key: str, day: dt.date) -> list[str]:
+    """Participant ids expected at a session on a day, sorted."""
+    out = []
+    for pid, plan in sorted(records.plans.items()):
+        participant = records.participants.get(pid)
+        if participant and expected(records, participant, plan, session_key, day):
+            out.append(pid)
+    return out
+
+
+def program_occurrences(records: Records, first: dt.date, last: dt.date, include_closed: bool = False
+                        ) -> Iterator[tuple[Occurrence, list[str]]]:
+    """Every track and extra session between two dates with its roster, sorted by start."""
+    program = records.program
+    if program is None:
+        return iter(())
+    sessions = [s for t in program.tracks.values() for s in t.sessions]
+    sessions += [s for p in records.plans.values() for s in p.extra_sessions]
+    out = []
+    day = first
+    while day <= last:
+        for session in sessions:
+            if day.weekday() not in session.weekdays:
+                continue
+            names = roster(records, session.key, day)
+            if session.extra:
+                if not names:
+                    continue
+            elif not runs_in_week(session, day):
+                continue
+            occ = occurrence(program, session, day)
+            if include_closed or occ.closed is None:
+                out.append((occ, names))
+        day += DAY
+    return iter(sorted(out, key=lambda item: (item[0].start, item[0].key)))

@@ -1,0 +1,1 @@
+"""The packaged handout templates, installed as package data `iopctl._templates`."""
