@@ -10,7 +10,7 @@ OUT    ?= out
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip wheel
 
 # Reinstall when the package metadata changes.
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml

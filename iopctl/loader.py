@@ -124,10 +124,17 @@ def _flow_too_deep(text: str) -> int:
     return 0
 
 
-def _yaml_error_message(err: yaml.YAMLError) -> str:
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
+def _yaml_error_message(err: yaml.YAMLError, text: str = "") -> str:
     problem = getattr(err, "problem", None) or str(err)
     context = getattr(err, "context", None)
-    if "'\\t'" in problem or "\\t" in problem or "tab" in problem.lower():
+    mark = getattr(err, "problem_mark", None)
+    at_tab = mark is not None and _char_at(text, mark.line, mark.column) == "\t"
+    if at_tab or "'\\t'" in problem or "tab" in problem.lower():
         return "a tab character is used for indentation or spacing; YAML needs spaces"
     if isinstance(err, yaml12.DuplicateKeyError):
         return f"{problem}: each key may appear only once in a mapping"
@@ -182,7 +189,7 @@ def read_document(path: Path, rel: str, kind: str | None) -> Document:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return fail(_yaml_error_message(e), line, column)
+        return fail(_yaml_error_message(e, text), line, column)
     except yaml.YAMLError as e:
         return fail(_yaml_error_message(e))
     except RecursionError:

@@ -596,6 +596,12 @@ class Records:
     plans: dict[str, Plan] = field(default_factory=dict)
     progress: dict[str, Progress] = field(default_factory=dict)
     sessions: list[SessionLog] = field(default_factory=list)
+    # kind -> ids (file names) of every file of that kind, valid or not: a reference to a
+    # record that exists but failed its schema is not reported again as missing.
+    present: dict[str, set[str]] = field(default_factory=dict)
+
+    def exists(self, kind: str, record_id: str) -> bool:
+        return record_id in self.present.get(kind, set())
 
     def plan_track(self, plan: Plan) -> Track | None:
         """The plan's track: its own `track`, else its participant's."""

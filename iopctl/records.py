@@ -56,6 +56,8 @@ def build_records(root: Path, documents: Iterable[Document]) -> Records:
     """The model from every document that parsed and passed its schema."""
     records = Records(root=root, program=None)
     for doc in documents:
+        if doc.kind in ("participant", "plan", "progress"):
+            records.present.setdefault(doc.kind, set()).add(Path(doc.rel).stem)
         if not doc.ok or doc.kind is None:
             continue
         if doc.kind == "program":

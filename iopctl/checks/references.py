@@ -45,7 +45,7 @@ def references(records: Records, ctx: Context) -> Iterator[Finding]:
 
     for pid, plan in records.plans.items():
         src = plan.src
-        if pid not in records.participants:
+        if not records.exists("participant", pid):
             yield _missing(src, ("participant",), "participant", pid, records.participants)
         if plan.track and plan.track not in tracks:
             yield _missing(src, ("track",), "track", plan.track, tracks)
@@ -79,11 +79,11 @@ def references(records: Records, ctx: Context) -> Iterator[Finding]:
                     yield _missing(plan.aftercare.src, ("resources", i), "resource", rid, resources)
 
     for pid, prog in records.progress.items():
-        if pid not in records.participants:
+        if not records.exists("participant", pid):
             yield _missing(prog.src, ("participant",), "participant", pid, records.participants)
         plan = records.plans.get(pid)
         if plan is None:
-            if prog.objective_updates:
+            if prog.objective_updates and not records.exists("plan", pid):
                 yield prog.src.doc.finding("IOP010", ERROR, f"objective updates name a plan, but plans/{pid}.yaml "
                                            "does not exist", ("objective_updates",), key=True)
             continue
@@ -99,6 +99,6 @@ def references(records: Records, ctx: Context) -> Iterator[Finding]:
         if log.facilitator and log.facilitator not in staff:
             yield _missing(log.src, ("facilitator",), "staff member", log.facilitator, staff)
         for pid, entry in log.attendance.items():
-            if pid not in records.participants:
+            if not records.exists("participant", pid):
                 yield log.src.doc.finding("IOP010", ERROR, f"participant `{pid}` does not exist",
                                           ("attendance", pid), key=True)

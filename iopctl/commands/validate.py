@@ -6,6 +6,7 @@ import click
 from iopctl import output
 from iopctl.commands.common import as_of_option, find_root, records_option
 from iopctl.findings import EXIT_FINDINGS, EXIT_OK, WARNING
+from iopctl.repo import RecordsNotFound
 from iopctl.validate import ALL_CODES, validate
 
 
@@ -43,7 +44,10 @@ def command(paths: tuple[str, ...], records_dir: str | None, fmt: str, strict: b
       iopctl validate --strict --ignore IOP022
     """
     root = find_root(records_dir)
-    report = validate(root, list(paths) if paths else None, as_of=as_of, select=select, ignore=ignore)
+    try:
+        report = validate(root, list(paths) if paths else None, as_of=as_of, select=select, ignore=ignore)
+    except RecordsNotFound as e:
+        raise click.UsageError(str(e)) from None
     errors, warnings = report.errors, report.warnings
     if fmt == "json":
         click.echo(output.findings_json(report.findings, report.files, errors, warnings), nl=False)
