@@ -196,8 +196,13 @@ def check_schema(doc: Document) -> list[Finding]:
     v = validator(doc.kind)
     errors = sorted(v.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path])
     findings = []
+    seen: set[tuple] = set()
     for error in errors:
         for path, key, message in _messages(error, doc, v.schema):
+            # One finding per value: `soon` as a date breaks both the pattern and the format.
+            if (path, key) in seen and not key:
+                continue
+            seen.add((path, key))
             findings.append(doc.finding("IOP002", ERROR, message, path, key=key))
     return sorted(set(findings))
 

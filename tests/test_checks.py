@@ -334,3 +334,10 @@ def test_iop050_attendance(tmp_path):
         ("sessions/2026-11/2026-11-02-adult-group.yaml", 7, 34, "IOP050", "error",
          "`P0001` attended 200 minutes of a 180-minute session"),
     ]
+
+
+def test_iop002_one_finding_per_bad_value(tmp_path):
+    docs = base_records()
+    docs["participants/P0001.yaml"]["admitted"] = "soon"  # breaks the date pattern and the date format
+    findings = run(tmp_path, docs, code="IOP002")
+    assert [f.message for f in findings] == ["admitted: `soon` is not a date as YYYY-MM-DD"]
