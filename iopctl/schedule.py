@@ -4,20 +4,28 @@ Plan week n runs from `start + 7(n-1)` days for seven days. A track session
 with `every_weeks: k` runs in the calendar weeks (Monday-based) counted in
 steps of k from its `starts` date's week, or from the week of ANCHOR when it
 has none, so every participant of a track sees the same fortnightly group.
-An extra session counts its steps from plan week 1 (or its `starts`).
+An extra session counts its steps from plan week 1 (or, when it has
+`starts`, from that date's Monday-based week, like a track session). No
+session runs before its `starts` date.
+
+Times are wall-clock times in the program's zone: an 18:00 session is at
+18:00 local on both sides of a daylight-saving change; its end is its start
+plus its minutes of elapsed time.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from iopctl.model import Participant, Plan, Program, Records, Session
 
 ANCHOR = dt.date(2024, 1, 1)  # a Monday
 DAY = dt.timedelta(days=1)
+UTC = dt.timezone.utc
+# Statuses whose participants are not expected at sessions now (left off rosters).
+NOT_ATTENDING = ("referred", "on-hold")
 
 
 @dataclass(frozen=True)
@@ -45,10 +53,19 @@ class PlanWeek:
     week: int
     start: dt.date
     end: dt.date  # inclusive
-    regular_hours: float  # timetable and extras, closures ignored
-    scheduled_hours: float  # after closures and holidays
+    regular_minutes: int  # timetable and extras, closures ignored
+    scheduled_minutes: int  # after closures and holidays
     closures: tuple[tuple[dt.date, str], ...]  # the closed days that took sessions
     partial: bool  # cut short by the discharge date
+
+    # Minutes are summed as integers so that a comparison with a floor is exact.
+    @property
+    def regular_hours(self) -> float:
+        return self.regular_minutes / 60
+
+    @property
+    def scheduled_hours(self) -> float:
+        return self.scheduled_minutes / 60
 
 
 def monday(day: dt.date) -> dt.date:
@@ -74,7 +91,7 @@ def _holidays(country: str, subdivision: str | None, year: int) -> dict[dt.date,
 
     try:
         table = holidays.country_holidays(country, subdiv=subdivision, years=year)
-    except (NotImplementedError, KeyError):
+    except (NotImplementedError, KeyError, ValueError):  # validate reports it (IOP010)
         return {}
     return {day: str(name) for day, name in sorted(table.items())}
 
@@ -84,10 +101,14 @@ def holiday_supported(country: str, subdivision: str | None) -> str | None:
     import holidays
 
     try:
-        holidays.country_holidays(country, subdiv=subdivision, years=2026)
-    except NotImplementedError:
+        holidays.country_holidays(country, years=2026)
+    except (NotImplementedError, KeyError, ValueError):
         return f"country `{country}` is not known to the holidays calendar"
-    except (KeyError, ValueError):
+    if subdivision is None:
+        return None
+    try:  # the package raises NotImplementedError for an unknown subdivision too
+        holidays.country_holidays(country, subdiv=subdivision, years=2026)
+    except (NotImplementedError, KeyError, ValueError):
         return f"subdivision `{subdivision}` of {country} is not known to the holidays calendar"
     return None
 
@@ -105,15 +126,25 @@ def closed_reason(program: Program, day: dt.date) -> str | None:
 
 
 def tz(program: Program) -> ZoneInfo:
-    return ZoneInfo(program.timezone)
+    try:
+        return ZoneInfo(program.timezone)
+    except (ZoneInfoNotFoundError, ValueError):  # validate reports it (IOP010); schedule in UTC meanwhile
+        return ZoneInfo("UTC")
 
 
 def occurrence(program: Program, session: Session, day: dt.date, week: int | None = None) -> Occurrence:
     zone = tz(program)
-    start = dt.datetime.combine(day, session.start, tzinfo=zone)
-    # Wall-clock arithmetic: an 18:00 session ends at 21:00 local, DST or not.
-    end = start + dt.timedelta(minutes=session.minutes)
+    # The start is wall-clock time on that day; the round trip through UTC moves a
+    # start inside the spring-forward gap (02:30 that does not exist) to a real time.
+    start = dt.datetime.combine(day, session.start, tzinfo=zone).astimezone(UTC).astimezone(zone)
+    # The end is elapsed time: a 90-minute session lasts 90 minutes even across a change.
+    end = (start.astimezone(UTC) + dt.timedelta(minutes=session.minutes)).astimezone(zone)
     return Occurrence(day, session, start, end, week, closed_reason(program, day))
+
+
+def plan_week_of(plan: Plan, day: dt.date) -> int:
+    """The plan week holding `day` (1-based; 0 or less before the plan starts)."""
+    return (day - plan.start).days // 7 + 1
 
 
 def plan_end(records: Records, plan: Plan) -> dt.date:
@@ -136,7 +167,7 @@ def plan_occurrences(records: Records, plan: Plan, include_closed: bool = False)
     out = []
     day = plan.start
     while day <= last:
-        week = (day - plan.start).days // 7 + 1
+        week = plan_week_of(plan, day)
         for session in timetable:
             if day.weekday() in session.weekdays and runs_in_week(session, day, week):
                 occ = occurrence(program, session, day, week)
@@ -164,8 +195,8 @@ def plan_weeks(records: Records, plan: Plan) -> list[PlanWeek]:
                 week=n,
                 start=start,
                 end=end,
-                regular_hours=sum(o.hours for o in in_week),
-                scheduled_hours=sum(o.hours for o in in_week if not o.closed),
+                regular_minutes=sum(o.session.minutes for o in in_week),
+                scheduled_minutes=sum(o.session.minutes for o in in_week if not o.closed),
                 closures=tuple(closed),
                 partial=end > last,
             )
@@ -177,7 +208,7 @@ def expected(records: Records, participant: Participant, plan: Plan, session_key
     """Whether the participant's plan puts them in this session on this day."""
     if not participant.admitted_on(day) or not (plan.start <= day <= plan_end(records, plan)):
         return False
-    week = (day - plan.start).days // 7 + 1
+    week = plan_week_of(plan, day)
     for session in records.timetable(plan):
         if session.key == session_key and day.weekday() in session.weekdays:
             return runs_in_week(session, day, week)
@@ -185,37 +216,43 @@ def expected(records: Records, participant: Participant, plan: Plan, session_key
 
 
 def roster(records: Records, session_key: str, day: dt.date) -> list[str]:
-    """Participant ids expected at a session on a day, sorted."""
+    """Participant ids expected at a session on a day, sorted.
+
+    A participant on hold (or only referred) is left off: their status says they are not coming.
+    """
     out = []
     for pid, plan in sorted(records.plans.items()):
         participant = records.participants.get(pid)
-        if participant and expected(records, participant, plan, session_key, day):
+        if participant is None or participant.status in NOT_ATTENDING:
+            continue
+        if expected(records, participant, plan, session_key, day):
             out.append(pid)
     return out
 
 
 def program_occurrences(records: Records, first: dt.date, last: dt.date, include_closed: bool = False
-                        ) -> Iterator[tuple[Occurrence, list[str]]]:
-    """Every track and extra session between two dates with its roster, sorted by start."""
+                        ) -> list[tuple[Occurrence, list[str]]]:
+    """Every track session between two dates, and every extra session someone is expected
+    at, with its roster, sorted by start. A track session runs even with an empty roster."""
     program = records.program
     if program is None:
-        return iter(())
+        return []
     sessions = [s for t in program.tracks.values() for s in t.sessions]
-    sessions += [s for p in records.plans.values() for s in p.extra_sessions]
+    sessions += [s for _, p in sorted(records.plans.items()) for s in p.extra_sessions]
     out = []
     day = first
     while day <= last:
         for session in sessions:
             if day.weekday() not in session.weekdays:
                 continue
+            # An extra session's weeks count from its plan, so only its roster can tell.
+            if not session.extra and not runs_in_week(session, day):
+                continue
             names = roster(records, session.key, day)
-            if session.extra:
-                if not names:
-                    continue
-            elif not runs_in_week(session, day):
+            if session.extra and not names:
                 continue
             occ = occurrence(program, session, day)
             if include_closed or occ.closed is None:
                 out.append((occ, names))
         day += DAY
-    return iter(sorted(out, key=lambda item: (item[0].start, item[0].key)))
+    return sorted(out, key=lambda item: (item[0].start, item[0].key))
