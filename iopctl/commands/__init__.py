@@ -8,4 +8,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Check records against the schemas and clinical rules."),
     "schema": ("schema", "Print the JSON Schema of a record kind."),
     "calendar": ("calendar", "Session calendar of a participant, or of the program with rosters (table, csv, json, ics)."),
+    "progress": ("progress", "Progress of one participant, or the caseload: attendance, hours, scores, due dates."),
 }
