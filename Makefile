@@ -19,9 +19,24 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# The sample describes the program as of 2026-11-23; "today" is pinned so the demo reads the same every day.
+AS_OF  ?= 2026-11-23
+
 demo: $(STAMP)
-	@echo "== iopctl validate --records $(RECORDS)"
-	@$(BIN)/iopctl validate --records $(RECORDS)
+	@echo "== iopctl validate --records $(RECORDS) --as-of $(AS_OF)"
+	@$(BIN)/iopctl validate --records $(RECORDS) --as-of $(AS_OF)
+	@echo
+	@echo "== iopctl calendar P0002 --from 2026-11-16 (one participant's calendar)"
+	@$(BIN)/iopctl calendar P0002 --from 2026-11-16 --records $(RECORDS)
+	@echo
+	@echo "== iopctl calendar --program --from 2026-11-23 --to 2026-11-29 (one week, with rosters)"
+	@$(BIN)/iopctl calendar --program --from 2026-11-23 --to 2026-11-29 --records $(RECORDS)
+	@echo
+	@echo "== iopctl progress --as-of $(AS_OF) (the caseload)"
+	@$(BIN)/iopctl progress --records $(RECORDS) --as-of $(AS_OF)
+	@echo
+	@echo "== iopctl progress P0007 --as-of $(AS_OF) (one participant)"
+	@$(BIN)/iopctl progress P0007 --records $(RECORDS) --as-of $(AS_OF)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
