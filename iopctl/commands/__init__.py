@@ -9,4 +9,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("schema", "Print the JSON Schema of a record kind."),
     "calendar": ("calendar", "Session calendar of a participant, or of the program with rosters (table, csv, json, ics)."),
     "progress": ("progress", "Progress of one participant, or the caseload: attendance, hours, scores, due dates."),
+    "init": ("init", "Create a records repository: program.yaml, folders, git, pre-commit, CI, editor schemas."),
+    "new": ("new", "Create a new participant's profile, plan and progress from commented skeletons."),
+    "attend": ("attend", "Record a session's attendance (writes the session file)."),
+    "assess": ("assess", "Add an assessment score (PHQ-9, GAD-7, ...) to a participant's progress."),
+    "update": ("update", "Record an objective's new status in a participant's progress."),
+    "review": ("review", "Record a plan review in a participant's plan."),
+    "discharge": ("discharge", "Record a participant's discharge: status, date and reason."),
 }
