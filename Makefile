@@ -37,6 +37,18 @@ demo: $(STAMP)
 	@echo
 	@echo "== iopctl progress P0007 --as-of $(AS_OF) (one participant)"
 	@$(BIN)/iopctl progress P0007 --records $(RECORDS) --as-of $(AS_OF)
+	@echo
+	@echo "== iopctl init $(OUT)/new-records (a new records repository; it validates as written)"
+	@rm -rf $(OUT)/new-records && mkdir -p $(OUT) && $(BIN)/iopctl init $(OUT)/new-records --name "Demo IOP" --no-git
+	@$(BIN)/iopctl validate --records $(OUT)/new-records
+	@echo
+	@echo "== recording a session and a score on a copy of $(RECORDS) in $(OUT)/authoring"
+	@rm -rf $(OUT)/authoring && cp -r $(RECORDS) $(OUT)/authoring
+	@$(BIN)/iopctl attend 2026-11-23 adult-evening/process-group --records $(OUT)/authoring --as-of $(AS_OF) \
+		--present P0002,P0003,P0004,P0005 --late P0008:60 --absent P0007,P0011 --topic "Coping with holiday stress"
+	@$(BIN)/iopctl assess P0002 PHQ-9 12 --items 2,1,2,1,2,1,1,1,1 --date $(AS_OF) --records $(OUT)/authoring --as-of $(AS_OF)
+	@echo "== a write that would not validate is refused (exit 1) and leaves the files untouched"
+	@! $(BIN)/iopctl assess P0003 PHQ-9 13 --items 2,1,2,1,2,1,1,1,1 --date $(AS_OF) --records $(OUT)/authoring --as-of $(AS_OF)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
