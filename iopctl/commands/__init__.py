@@ -16,4 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "update": ("update", "Record an objective's new status in a participant's progress."),
     "review": ("review", "Record a plan review in a participant's plan."),
     "discharge": ("discharge", "Record a participant's discharge: status, date and reason."),
+    "history": ("history", "Commits that changed a participant's records, in clinical terms."),
+    "diff": ("diff", "Records compared between two revisions, in clinical terms (text, md, json)."),
+    "plan-as-of": ("plan_as_of", "A participant's plan as it stood on a date, from git."),
 }

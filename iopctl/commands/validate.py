@@ -18,6 +18,20 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     return codes
 
 
+def _changed_since(root, rev: str, paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The files to validate for --changed-since, as absolute paths (validate resolves relative ones from cwd)."""
+    from iopctl import changes, git
+    from iopctl.findings import EXIT_USAGE
+
+    if paths:
+        raise click.UsageError("give PATHS or --changed-since, not both")
+    try:
+        return tuple(str(root / rel) for rel in changes.changed_since(root, rev))
+    except git.GitError as e:
+        click.echo(f"iopctl: {e}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path())
 @records_option
@@ -27,9 +41,12 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--select", multiple=True, callback=_codes, metavar="CODES",
               help="Only these rule codes (comma-separated; a prefix like IOP02 selects a group).")
 @click.option("--ignore", multiple=True, callback=_codes, metavar="CODES", help="Skip these rule codes.")
+@click.option("--changed-since", "changed_since", metavar="REV", default=None,
+              help="Only files changed since git revision REV (working tree and untracked files included) "
+                   "and the files that depend on them (see docs/history.md).")
 @as_of_option
 def command(paths: tuple[str, ...], records_dir: str | None, fmt: str, strict: bool,
-            select: tuple[str, ...], ignore: tuple[str, ...], as_of) -> None:
+            select: tuple[str, ...], ignore: tuple[str, ...], as_of, changed_since: str | None = None) -> None:
     """Check records against the schemas and clinical rules.
 
     Without PATHS, the whole records repository; with PATHS (files or
@@ -44,8 +61,11 @@ def command(paths: tuple[str, ...], records_dir: str | None, fmt: str, strict: b
       iopctl validate --strict --ignore IOP022
     """
     root = find_root(records_dir)
+    if changed_since is not None:
+        paths = _changed_since(root, changed_since, paths)
     try:
-        report = validate(root, list(paths) if paths else None, as_of=as_of, select=select, ignore=ignore)
+        report = validate(root, list(paths) if paths or changed_since is not None else None, as_of=as_of,
+                          select=select, ignore=ignore)
     except RecordsNotFound as e:
         raise click.UsageError(str(e)) from None
     errors, warnings = report.errors, report.warnings
