@@ -38,6 +38,10 @@ demo: $(STAMP)
 	@echo "== iopctl progress P0007 --as-of $(AS_OF) (one participant)"
 	@$(BIN)/iopctl progress P0007 --records $(RECORDS) --as-of $(AS_OF)
 	@echo
+	@echo "== iopctl history P0003 (the commits that changed P0003's records, in clinical terms)"
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/iopctl history P0003 --records $(RECORDS); \
+	else echo "(not a git checkout: history needs one)"; fi
+	@echo
 	@echo "== iopctl init $(OUT)/new-records (a new records repository; it validates as written)"
 	@rm -rf $(OUT)/new-records && mkdir -p $(OUT) && $(BIN)/iopctl init $(OUT)/new-records --name "Demo IOP" --no-git
 	@$(BIN)/iopctl validate --records $(OUT)/new-records
