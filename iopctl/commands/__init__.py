@@ -19,4 +19,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "Commits that changed a participant's records, in clinical terms."),
     "diff": ("diff", "Records compared between two revisions, in clinical terms (text, md, json)."),
     "plan-as-of": ("plan_as_of", "A participant's plan as it stood on a date, from git."),
+    "handout": ("handout", "Aftercare or welcome handout for a participant, in their language (md, html, txt)."),
 }
