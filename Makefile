@@ -38,6 +38,15 @@ demo: $(STAMP)
 	@echo "== iopctl progress P0007 --as-of $(AS_OF) (one participant)"
 	@$(BIN)/iopctl progress P0007 --records $(RECORDS) --as-of $(AS_OF)
 	@echo
+	@echo "== iopctl handout: aftercare and welcome handouts into $(OUT)/handouts/"
+	@mkdir -p $(OUT)/handouts
+	@$(BIN)/iopctl handout P0001 --records $(RECORDS) --as-of $(AS_OF) --format html --force -o $(OUT)/handouts/P0001-aftercare.en.html
+	@$(BIN)/iopctl handout P0001 --records $(RECORDS) --as-of $(AS_OF) --lang es --format html --force -o $(OUT)/handouts/P0001-aftercare.es.html
+	@$(BIN)/iopctl handout P0008 --records $(RECORDS) --as-of $(AS_OF) --template welcome --format html --force -o $(OUT)/handouts/P0008-welcome.es.html
+	@$(BIN)/iopctl handout --all --discharging-within 7 --records $(RECORDS) --as-of $(AS_OF) --format md --force -o $(OUT)/handouts
+	@$(BIN)/iopctl handout P0001 --records $(RECORDS) --as-of $(AS_OF) --format txt | head -40
+	@echo "... (the rest of the handout; open the .html files in $(OUT)/handouts/ in a browser and print them)"
+	@echo
 	@echo "== iopctl history P0003 (the commits that changed P0003's records, in clinical terms)"
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/iopctl history P0003 --records $(RECORDS); \
 	else echo "(not a git checkout: history needs one)"; fi
@@ -58,7 +67,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	@echo "make bench is added with the performance work"
+	@test -x bench/work/cj/bin/check-jsonschema || { mkdir -p bench/work && $(PYTHON) -m venv bench/work/cj && bench/work/cj/bin/python -m pip install --quiet 'check-jsonschema>=0.28'; } || echo "bench: check-jsonschema could not be installed; its comparison is skipped"
+	$(BIN)/python bench/run.py --check-jsonschema bench/work/cj/bin/check-jsonschema
 
 lint: $(STAMP)
 	$(BIN)/python -m compileall -q iopctl tests
