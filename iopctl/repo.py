@@ -109,9 +109,13 @@ def record_file(root: Path, given: str | os.PathLike) -> RecordFile:
 
 
 def outside_root(path: Path, root: Path) -> bool:
-    """True for a symlink (or a file under one) whose target leaves the repository."""
+    """True for a symlink (or a file under one) whose target leaves the repository.
+
+    A link that cannot be resolved at all (a loop: RuntimeError before Python
+    3.13, OSError after) counts as outside: it is reported, never followed.
+    """
     try:
         path.resolve().relative_to(root.resolve())
         return False
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):
         return True

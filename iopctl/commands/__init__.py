@@ -20,4 +20,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "Records compared between two revisions, in clinical terms (text, md, json)."),
     "plan-as-of": ("plan_as_of", "A participant's plan as it stood on a date, from git."),
     "handout": ("handout", "Aftercare or welcome handout for a participant, in their language (md, html, txt)."),
+    "export": ("export", "Export the caseload's progress, de-identified (HIPAA Safe Harbor)."),
 }
