@@ -153,6 +153,22 @@ def _keyed(old: Iterable[Any], new: Iterable[Any], key: Callable[[Any], Any]) ->
     return pairs
 
 
+def _items(prefix: str, old: Iterable[Any], new: Iterable[Any], specs: list, *,
+           key: Callable[[Any], Any] = lambda x: x.id, label: Callable[[Any], str] = lambda x: x.id,
+           added: Callable[[Any], str | None] = lambda x: None) -> list[Change]:
+    """Items matched by key: `<prefix> <label> added (detail)`, `... removed`, or field by field."""
+    out: list[Change] = []
+    for a, b in _keyed(old, new, key):
+        item = f"{prefix} {label(b or a)}"
+        if a is None:
+            out.append(Change(item, "added", added(b)))
+        elif b is None:
+            out.append(Change(item, "removed"))
+        else:
+            out += _fields(item, a, b, specs)
+    return out
+
+
 # -- versions ------------------------------------------------------------------
 
 BUILD: dict[str, Callable[[Document], Any]] = {"program": model.build_program, **model.BUILDERS}
@@ -344,14 +360,7 @@ def diff_participant(old: model.Participant | None, new: model.Participant | Non
     if old is None:
         return out
     out += _fields("participant", old, new, [s for s in _PARTICIPANT_FIELDS if s[0] not in skip])
-    for a, b in _keyed(old.supports, new.supports, lambda s: s.id):
-        item = f"support {(b or a).id}"
-        if a is None:
-            out.append(Change(item, "added", f"({b.relationship})"))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, _SUPPORT_FIELDS)
+    out += _items("support", old.supports, new.supports, _SUPPORT_FIELDS, added=lambda b: f"({b.relationship})")
     return out
 
 
@@ -382,16 +391,7 @@ def _session_when(s: model.Session) -> str:
 
 
 def _timetable(prefix: str, old: Sequence[model.Session], new: Sequence[model.Session]) -> list[Change]:
-    out: list[Change] = []
-    for a, b in _keyed(old, new, lambda s: s.id):
-        item = f"{prefix} {(b or a).id}"
-        if a is None:
-            out.append(Change(item, "added", _session_when(b)))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, _SESSION_FIELDS)
-    return out
+    return _items(prefix, old, new, _SESSION_FIELDS, added=_session_when)
 
 
 def _interventions(gid: str, old: list[dict], new: list[dict]) -> list[Change]:
@@ -444,14 +444,8 @@ def _aftercare(old: model.Aftercare | None, new: model.Aftercare | None) -> list
     out += _fields("aftercare", old, new, [("discharge_target", "discharge_target", "value")])
     out += _fields("aftercare step-down", old.step_down, new.step_down,
                    [("level_of_care", "level_of_care", "value"), ("provider", "provider", "value")])
-    for a, b in _keyed(old.follow_ups, new.follow_ups, lambda f: (f.date, f.with_)):
-        item = f"follow-up {(b or a).date.isoformat()} with {(b or a).with_}"
-        if a is None:
-            out.append(Change(item, "added"))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, _FOLLOW_UP_FIELDS)
+    out += _items("follow-up", old.follow_ups, new.follow_ups, _FOLLOW_UP_FIELDS, key=lambda f: (f.date, f.with_),
+                  label=lambda f: f"{f.date.isoformat()} with {f.with_}")
     out += _string_list("aftercare resource", old.resources, new.resources)
     for name in _AFTERCARE_LISTS:
         out += _string_list(f"aftercare {name.replace('_', ' ')}", getattr(old, name), getattr(new, name))
@@ -489,33 +483,13 @@ def diff_plan(old: model.Plan | None, new: model.Plan | None) -> list[Change]:
         elif a[1] != b[1]:
             out.append(Change(f"staff signature {a[0]}", "changed", field="date", old=plain(a[1]), new=plain(b[1])))
     # The treatment plan proper: problems, goals, objectives, interventions, by id.
-    for a, b in _keyed(old.problems, new.problems, lambda p: p.id):
-        item = f"problem {(b or a).id}"
-        if a is None:
-            out.append(Change(item, "added"))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, [("statement", "statement", "text"), ("asam_dimension", "asam_dimension",
-                                                                              "value")])
+    out += _items("problem", old.problems, new.problems,
+                  [("statement", "statement", "text"), ("asam_dimension", "asam_dimension", "value")])
     old_goals = [g for p in old.problems for g in p.goals]
     new_goals = [g for p in new.problems for g in p.goals]
-    for a, b in _keyed(old_goals, new_goals, lambda g: g.id):
-        item = f"goal {(b or a).id}"
-        if a is None:
-            out.append(Change(item, "added"))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, [("statement", "statement", "text")])
-    for a, b in _keyed(old.objectives(), new.objectives(), lambda o: o.id):
-        item = f"objective {(b or a).id}"
-        if a is None:
-            out.append(Change(item, "added", f"(target {b.target_date.isoformat()})"))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, _OBJECTIVE_FIELDS)
+    out += _items("goal", old_goals, new_goals, [("statement", "statement", "text")])
+    out += _items("objective", old.objectives(), new.objectives(), _OBJECTIVE_FIELDS,
+                  added=lambda b: f"(target {b.target_date.isoformat()})")
     for a, b in _keyed(old_goals, new_goals, lambda g: g.id):
         if a is not None and b is not None:
             out += _interventions(b.id, a.interventions, b.interventions)
@@ -668,15 +642,9 @@ def diff_program(old: model.Program | None, new: model.Program | None) -> list[C
             out.append(Change("closure", "removed", span))
         else:
             out += _fields(f"closure {span}", a, b, [("reason", "reason", "text")])
-    for a, b in _keyed(old.staff.values(), new.staff.values(), lambda s: s.id):
-        item = f"staff {(b or a).id}"
-        if a is None:
-            out.append(Change(item, "added", f"({b.role})" if b.role else None))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, [("name", "name", "value"), ("role", "role", "value"),
-                                        ("credentials", "credentials", "value")])
+    out += _items("staff", old.staff.values(), new.staff.values(),
+                  [("name", "name", "value"), ("role", "role", "value"), ("credentials", "credentials", "value")],
+                  added=lambda b: f"({b.role})" if b.role else None)
     for a, b in _keyed(old.tracks.values(), new.tracks.values(), lambda t: t.id):
         item = f"track {(b or a).id}"
         if a is None:
@@ -686,17 +654,9 @@ def diff_program(old: model.Program | None, new: model.Program | None) -> list[C
         else:
             out += _fields(item, a, b, _TRACK_FIELDS)
             out += _timetable(f"track {b.id} session", a.sessions, b.sessions)
-    for a, b in _keyed(old.resources.values(), new.resources.values(), lambda r: r.id):
-        item = f"resource {(b or a).id}"
-        if a is None:
-            out.append(Change(item, "added", f"({b.kind})"))
-        elif b is None:
-            out.append(Change(item, "removed"))
-        else:
-            out += _fields(item, a, b, [("name", "name", "value"), ("kind", "kind", "value"),
-                                        ("phone", "phone", "value"), ("url", "url", "value"),
-                                        ("address", "address", "value"), ("hours", "hours", "value"),
-                                        ("languages", "languages", "value")])
+    out += _items("resource", old.resources.values(), new.resources.values(),
+                  [(name, name, "value") for name in ("name", "kind", "phone", "url", "address", "hours", "languages")],
+                  added=lambda b: f"({b.kind})")
     return out
 
 
