@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -37,7 +38,7 @@ class Document:
     kind: str | None  # program | participant | plan | progress | session | None
     data: Any = None
     findings: list[Finding] = field(default_factory=list)  # load and schema findings
-    # The composed node tree, built on first use; False when it cannot be built.
+    # False once the node tree is known not to build (see _node_tree for where trees are kept).
     _root_node: Any = field(default=None, repr=False)
 
     @property
@@ -47,12 +48,24 @@ class Document:
 
     # -- positions -------------------------------------------------------
     def _node_tree(self) -> Any:
-        if self._root_node is None:
-            try:  # re-read rather than keep every file's text in memory
-                self._root_node = yaml12.compose(_read_text(self.path)) or False
-            except (OSError, yaml.YAMLError, RecursionError, UnicodeError):
-                self._root_node = False
-        return self._root_node
+        """The composed tree (False when it cannot be built), from the small pool of recent ones."""
+        if self._root_node is not None:
+            return self._root_node
+        hit = _TREES.get(id(self))
+        if hit is not None and hit[0] is self:
+            _TREES.move_to_end(id(self))
+            return hit[1]
+        try:  # re-read rather than keep every file's text in memory
+            tree = yaml12.compose(_read_text(self.path)) or False
+        except (OSError, yaml.YAMLError, RecursionError, UnicodeError):
+            tree = False
+        if tree is False:
+            self._root_node = False
+            return False
+        _TREES[id(self)] = (self, tree)
+        if len(_TREES) > TREES_KEPT:
+            _TREES.popitem(last=False)
+        return tree
 
     def node_at(self, path: PathKey, key: bool = False) -> Any:
         """The deepest node on `path` (the key's node for the last step when `key`)."""
@@ -84,7 +97,7 @@ class Document:
     def raw_scalar(self, path: PathKey) -> str | None:
         """The scalar as written in the file (to quote `0123` back to the user)."""
         node = self.node_at(path)
-        if isinstance(node, yaml.ScalarNode) and len(path) and node is not self._root_node:
+        if isinstance(node, yaml.ScalarNode) and len(path) and node is not self._node_tree():
             return node.value
         return None
 
@@ -93,6 +106,12 @@ class Document:
     ) -> Finding:
         line, column = self.locate(path, key)
         return Finding(self.rel, line, column, code, severity, message)
+
+
+# Node trees are big (a few hundred bytes a node) and only wanted while a file's findings
+# are worked out, which happens a file at a time: keep the last few, not one per file.
+TREES_KEPT = 32
+_TREES: "OrderedDict[int, tuple[Document, Any]]" = OrderedDict()
 
 
 def _same_key(written: str, step: Any) -> bool:
@@ -147,54 +166,67 @@ def _yaml_error_message(err: yaml.YAMLError, text: str = "") -> str:
 def read_document(path: Path, rel: str, kind: str | None) -> Document:
     """Read and parse one file. Problems become IOP001 findings on the document."""
     doc = Document(path=path, rel=rel, kind=kind)
+    raw = read_raw(doc)
+    if raw is not None:
+        parse_into(doc, raw)
+    return doc
 
-    def fail(message: str, line: int = 1, column: int = 1) -> Document:
-        doc.findings.append(Finding(rel, line, column, "IOP001", ERROR, message))
-        doc._root_node = False
-        return doc
 
+def read_raw(doc: Document) -> bytes | None:
+    """The file's bytes, or None with an IOP001 finding on doc when it cannot be a record."""
+    path = doc.path
     try:
         if path.is_dir():
-            return fail("is a folder where a record file belongs")
+            return _fail(doc, "is a folder where a record file belongs")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return fail(f"file is {size / 1048576:.1f} MB; a record must be under {MAX_FILE_BYTES // 1048576} MB")
-        raw = path.read_bytes()
+            return _fail(doc, f"file is {size / 1048576:.1f} MB; a record must be under "
+                              f"{MAX_FILE_BYTES // 1048576} MB")
+        return path.read_bytes()
     except PermissionError:
-        return fail("cannot be read: permission denied")
+        return _fail(doc, "cannot be read: permission denied")
     except OSError as e:
-        return fail(f"cannot be read: {e.strerror or e.__class__.__name__}")
+        return _fail(doc, f"cannot be read: {e.strerror or e.__class__.__name__}")
 
+
+def _fail(doc: Document, message: str, line: int = 1, column: int = 1) -> None:
+    doc.findings.append(Finding(doc.rel, line, column, "IOP001", ERROR, message))
+    doc._root_node = False
+    return None
+
+
+def parse_into(doc: Document, raw: bytes, fast: bool = True) -> None:
+    """Decode and parse raw bytes into doc.data; problems become IOP001 findings on doc."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(raw) > 1 and b"\x00" in raw[:4]):
-        return fail("file is encoded as UTF-16 (or holds NUL bytes); save it as UTF-8")
+        return _fail(doc, "file is encoded as UTF-16 (or holds NUL bytes); save it as UTF-8")
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]  # a UTF-8 byte order mark is allowed and ignored
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line, column = _position(raw, e.start)
-        return fail(f"byte 0x{raw[e.start]:02x} is not valid UTF-8; save the file as UTF-8", line, column)
+        return _fail(doc, f"byte 0x{raw[e.start]:02x} is not valid UTF-8; save the file as UTF-8", line, column)
 
     if "<<<<<<<" in text or ">>>>>>>" in text or "=======" in text:
         m = _CONFLICT.search(text)
         if m:
             line = text.count("\n", 0, m.start()) + 1
-            return fail("git merge conflict marker: resolve the conflict and remove the markers", line, 1)
+            return _fail(doc, "git merge conflict marker: resolve the conflict and remove the markers", line, 1)
     deep = _flow_too_deep(text)
     if deep:
-        return fail(f"brackets nested more than {MAX_FLOW_DEPTH} levels deep", deep, 1)
+        return _fail(doc, f"brackets nested more than {MAX_FLOW_DEPTH} levels deep", deep, 1)
 
     try:
-        doc.data = yaml12.load(text)
+        doc.data = yaml12.load(text, fast=fast)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return fail(_yaml_error_message(e, text), line, column)
+        return _fail(doc, _yaml_error_message(e, text), line, column)
     except yaml.YAMLError as e:
-        return fail(_yaml_error_message(e))
+        return _fail(doc, _yaml_error_message(e))
     except RecursionError:
-        return fail("the file is nested too deeply to be a record")
-    return doc
+        return _fail(doc, "the file is nested too deeply to be a record")
+    return None
 
 
 def read_documents(items: Iterable[tuple[Path, str, str | None]]) -> list[Document]:

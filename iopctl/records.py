@@ -6,14 +6,41 @@ Load and schema problems come back as findings, never as exceptions.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from iopctl import repo, schemas
+from iopctl import repo
 from iopctl.findings import ERROR, Finding, has_errors
-from iopctl.loader import Document, read_document
-from iopctl.model import BUILDERS, Records, build_program
+
+if TYPE_CHECKING:
+    from iopctl.cache import Cache
+    from iopctl.loader import Document
+    from iopctl.model import Records
+
+# The loader, the schemas and the model are imported where they are used: a command that
+# is answered from the validation cache, or that only needs InvalidRecords, never pays for
+# them (`iopctl validate` on an unchanged repository is mostly start-up time).
+_LAZY = {"Document": "iopctl.loader", "read_document": "iopctl.loader", "parse_into": "iopctl.loader",
+         "Records": "iopctl.model", "BUILDERS": "iopctl.model", "build_program": "iopctl.model",
+         "schemas": "iopctl"}
+
+
+def __getattr__(name: str) -> Any:
+    """`records.Records`, `records.Document`... still work (PEP 562), imported on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
+
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN = 200
+ENV_JOBS = "IOPCTL_JOBS"
 
 
 @dataclass
@@ -31,14 +58,12 @@ def _outside_finding(f: repo.RecordFile) -> Finding:
 
 def load_document(root: Path, f: repo.RecordFile) -> Document:
     """Read, parse and schema-check one record file."""
-    if f.kind is None:
-        doc = Document(f.path, f.rel, None)
-        doc.findings.append(Finding(f.rel, 1, 1, "IOP003", ERROR, _unknown_place(f.rel)))
-        return doc
-    if f.path.is_symlink() and repo.outside_root(f.path, root):
-        doc = Document(f.path, f.rel, f.kind)
-        doc.findings.append(_outside_finding(f))
-        return doc
+    from iopctl import schemas
+    from iopctl.loader import read_document
+
+    special = _special(root, f)
+    if special is not None:
+        return special
     doc = read_document(f.path, f.rel, f.kind)
     if not doc.findings:
         doc.findings.extend(schemas.check_schema(doc))
@@ -54,6 +79,8 @@ def _unknown_place(rel: str) -> str:
 
 def build_records(root: Path, documents: Iterable[Document]) -> Records:
     """The model from every document that parsed and passed its schema."""
+    from iopctl.model import BUILDERS, Records, build_program
+
     records = Records(root=root, program=None)
     for doc in documents:
         if doc.kind in ("participant", "plan", "progress"):
@@ -74,20 +101,249 @@ def build_records(root: Path, documents: Iterable[Document]) -> Records:
     return records
 
 
-def load(root: Path) -> Loaded:
-    """Load every record under root."""
-    files = repo.list_records(root)
-    documents = [load_document(root, f) for f in files]
-    findings = [x for d in documents for x in d.findings]
-    if not any(f.kind == "program" for f in files):
-        findings.append(Finding(repo.PROGRAM_FILE, 1, 1, "IOP003", ERROR, "program.yaml is missing"))
-    return Loaded(build_records(root, documents), documents, findings)
+def load(root: Path, *, cache: "Cache | None" = None, jobs: int | None = None,
+         files: list[repo.RecordFile] | None = None) -> Loaded:
+    """Load every record under root.
+
+    `cache` reuses what earlier runs found in files whose content has not
+    changed (and records what this run finds); `jobs` worker processes parse
+    and schema-check the rest (default: one per CPU when there are at least
+    PARALLEL_MIN files to parse, else none). Neither changes the result.
+    """
+    files = repo.list_records(root) if files is None else files
+    with paused_gc():
+        documents = load_documents(root, files, cache=cache, jobs=jobs)
+        findings = [x for d in documents for x in d.findings]
+        if not any(f.kind == "program" for f in files):
+            findings.append(Finding(repo.PROGRAM_FILE, 1, 1, "IOP003", ERROR, "program.yaml is missing"))
+        return Loaded(build_records(root, documents), documents, findings)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while the model is built.
+
+    Loading 10,000 files makes millions of long-lived objects and almost no cycles;
+    the collector would walk all of them again and again (a third of the load
+    time). On the way out they are frozen (gc.freeze): they live as long as the
+    command, and a collection after this one would otherwise walk them all once
+    more. Reference counting still frees everything that is dropped.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.enable()
+
+
+def _doc_from(f: repo.RecordFile, data: Any, found: list[tuple]) -> Document:
+    from iopctl.loader import Document
+
+    doc = Document(f.path, f.rel, f.kind, data, [Finding(f.rel, *t) for t in found])
+    if any(t[2] == "IOP001" for t in found):
+        doc._root_node = False  # as read_document leaves it: never composed again
+    return doc
+
+
+def _special(root: Path, f: repo.RecordFile) -> Document | None:
+    """The document of a file that is not read (no kind, or a symlink out of the repository)."""
+    from iopctl.loader import Document
+
+    if f.kind is None:
+        doc = Document(f.path, f.rel, None)
+        doc.findings.append(Finding(f.rel, 1, 1, "IOP003", ERROR, _unknown_place(f.rel)))
+        return doc
+    if f.path.is_symlink() and repo.outside_root(f.path, root):
+        doc = Document(f.path, f.rel, f.kind)
+        doc.findings.append(_outside_finding(f))
+        return doc
+    return None
+
+
+def check_file(path: str, rel: str, kind: str) -> tuple[Any, Any, Any, list[tuple]]:
+    """Read, parse and schema-check one file: (stat, blob id, data, findings as tuples).
+
+    stat and blob are None when the file could not be read. Runs in the
+    worker processes, so it takes and returns plain values only.
+    """
+    from iopctl import schemas
+    from iopctl.cache import blob_id, stat_of
+    from iopctl.loader import MAX_FILE_BYTES, Document, parse_into
+
+    doc = Document(Path(path), rel, kind)
+    st = blob = None
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # a byte more than a record may have tells it is too big
+            st = stat_of(os.fstat(fh.fileno()))
+    except OSError:
+        raw = None
+    if raw is None or len(raw) > MAX_FILE_BYTES:
+        st = None
+        _read_carefully(doc)
+    else:
+        blob = blob_id(raw)
+        parse_into(doc, raw)
+        if not doc.findings:
+            doc.findings.extend(schemas.check_schema(doc))
+    found = [(x.line, x.column, x.code, x.severity, x.message) for x in doc.findings]
+    return st, blob, doc.data, found
+
+
+def _read_carefully(doc: Document) -> None:
+    """read_document's path (folders, permissions, sizes) for a file that could not simply be read."""
+    from iopctl import schemas
+    from iopctl.loader import read_document
+
+    fresh = read_document(doc.path, doc.rel, doc.kind)
+    doc.data, doc.findings = fresh.data, fresh.findings
+    if not doc.findings:
+        doc.findings.extend(schemas.check_schema(doc))
+
+
+
+def _check_chunk(chunk: list[tuple[int, str, str, str]]) -> list[tuple[int, Any]]:
+    import marshal
+
+    out = []
+    for i, path, rel, kind in chunk:
+        result = check_file(path, rel, kind)
+        try:
+            out.append((i, marshal.dumps(result)))
+        except ValueError:  # data marshal cannot carry (never from YAML): let the parent redo it
+            out.append((i, None))
+    return out
+
+
+def job_count(todo: int, jobs: int | None) -> int:
+    """Worker processes for `todo` files: `jobs` (or $IOPCTL_JOBS) when given, else one per
+    CPU for PARALLEL_MIN files or more; 1 means no worker processes."""
+    if jobs is None:
+        env = os.environ.get(ENV_JOBS, "")
+        jobs = int(env) if env.isdigit() and int(env) > 0 else None
+    if jobs is None:
+        if todo < PARALLEL_MIN:
+            return 1
+        try:
+            jobs = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            jobs = os.cpu_count() or 1
+    return max(1, min(jobs, todo))
+
+
+def _check_in_parallel(todo: list[tuple[int, str, str, str]], jobs: int) -> Iterator[tuple[int, Any]]:
+    """check_file over todo in `jobs` worker processes, results as they come.
+
+    A worker that dies (libyaml can crash on pathological nesting) breaks the
+    pool: what it had not finished is then checked here, one file after the
+    other, exactly as without workers.
+    """
+    import marshal
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    size = max(8, min(64, len(todo) // (jobs * 8) or 8))  # small enough to keep both cores busy to the end
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    done: set[int] = set()
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            futures = {pool.submit(_check_chunk, chunk): n for n, chunk in enumerate(chunks)}
+            for future in as_completed(futures):
+                for i, raw in future.result():
+                    yield i, (marshal.loads(raw) if raw is not None else None)
+                done.add(futures[future])
+    except BrokenProcessPool:
+        for n, chunk in enumerate(chunks):
+            if n not in done:
+                for t in chunk:
+                    yield t[0], check_file(*t[1:])
+
+
+def load_documents(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
+                   jobs: int | None = None) -> list[Document]:
+    """Documents for files, in their order: from the cache, or read, parsed and schema-checked."""
+    from iopctl.cache import encode_entry
+
+    documents: list[Document | None] = [None] * len(files)
+    todo: list[tuple[int, str, str, str]] = []
+    stamps: dict[str, tuple] = {}  # rel -> (stat, blob) for the cache index
+    new_entries: dict[str, bytes] = {}
+    for i, f in enumerate(files):
+        special = _special(root, f)
+        if special is not None:
+            documents[i] = special
+            continue
+        if cache is not None:
+            try:
+                st = _stat(f.path)
+            except OSError:
+                st = None
+            blob = cache.known_blob(f.rel, st) if st else None
+            if blob is None and st is not None and cache.entries():
+                blob = _hash_file(f.path)  # new stat, maybe old content (a checkout, a touch, racy)
+            if blob is not None:
+                key = cache.entry_key(f.kind, blob)
+                raw = cache.entries().get(key)
+                entry = _decode(raw)
+                if entry is not None:
+                    documents[i] = _doc_from(f, *entry)
+                    stamps[f.rel] = (st, blob)
+                    new_entries[key] = raw
+                    continue
+        todo.append((i, str(f.path), f.rel, f.kind))
+
+    n = job_count(len(todo), jobs)
+    results = _check_in_parallel(todo, n) if n > 1 else ((t[0], check_file(*t[1:])) for t in todo)
+    by_index = {t[0]: t for t in todo}
+    for i, result in results:
+        f = files[i]
+        if result is None:
+            result = check_file(*by_index[i][1:])
+        st, blob, data, found = result
+        documents[i] = _doc_from(f, data, found)
+        if cache is not None and blob is not None:
+            stamps[f.rel] = (st, blob)
+            raw = encode_entry(data, found)
+            if raw is not None:
+                new_entries[cache.entry_key(f.kind, blob)] = raw
+    if cache is not None:
+        cache.save_entries(new_entries)
+        cache.stamps = stamps
+    return [d for d in documents if d is not None]
+
+
+def _hash_file(path: Path) -> str | None:
+    from iopctl.cache import blob_id
+
+    try:
+        return blob_id(path.read_bytes())
+    except OSError:
+        return None
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _decode(raw: Any) -> tuple[Any, list[tuple]] | None:
+    from iopctl.cache import decode_entry
+
+    return decode_entry(raw) if isinstance(raw, bytes) else None
 
 
 def semantic_findings(loaded: Loaded, as_of: dt.date) -> list[Finding]:
+    from iopctl import schedule
     from iopctl.checks import Context, run_checks
 
-    return run_checks(loaded.records, Context(as_of=as_of))
+    with schedule.memoized():  # the records do not change while the rules run
+        return run_checks(loaded.records, Context(as_of=as_of))
 
 
 class InvalidRecords(Exception):
@@ -113,15 +369,20 @@ def participant_files(pid: str) -> list[str]:
 
 def today(records: Records) -> dt.date:
     """Today in the program's time zone (the default for --as-of)."""
-    if records.program is not None:
+    return today_in(records.program.timezone if records.program is not None else None)
+
+
+def today_in(timezone: str | None) -> dt.date:
+    """Today in an IANA time zone; local time when there is none or it is unknown."""
+    if timezone is not None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
-            return dt.datetime.now(ZoneInfo(records.program.timezone)).date()
+            return dt.datetime.now(ZoneInfo(timezone)).date()
         except (ZoneInfoNotFoundError, ValueError):  # validate reports the zone; use local time
             pass
     return dt.date.today()
 
 
 __all__ = ["Loaded", "load", "load_document", "build_records", "semantic_findings", "require_valid",
-           "InvalidRecords", "has_errors", "today", "participant_files"]
+           "InvalidRecords", "has_errors", "today", "today_in", "participant_files"]

@@ -88,8 +88,9 @@ def list_records(root: Path) -> list[RecordFile]:
         base = root / folder
         if not base.is_dir():
             continue
+        cut = len(str(base))  # every walked path starts with base: its rel is cut from the string (fast)
         for path in _walk(base):
-            rel = path.relative_to(root).as_posix()
+            rel = folder + str(path)[cut:].replace(os.sep, "/")
             if rel.endswith(YAML_SUFFIXES):
                 out.append(RecordFile(path, rel, kind_of(rel)))
     return sorted(out, key=lambda f: f.rel)

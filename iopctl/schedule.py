@@ -15,8 +15,10 @@ plus its minutes of elapsed time.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from iopctl.model import Participant, Plan, Program, Records, Session
@@ -157,50 +159,93 @@ def plan_end(records: Records, plan: Plan) -> dt.date:
     return last
 
 
-def plan_occurrences(records: Records, plan: Plan, include_closed: bool = False) -> list[Occurrence]:
-    """Every session of a plan, sorted by start; closed days left out unless asked for."""
-    program = records.program
-    if program is None or records.plan_track(plan) is None:
+def plan_slots(records: Records, plan: Plan) -> list[tuple[dt.date, int, Session]]:
+    """(day, plan week, session) of every session of a plan, closed days included, by day.
+
+    The one place that decides when a plan's sessions fall: plan_occurrences
+    dresses these up as timed occurrences, plan_weeks only adds up minutes.
+    """
+    if records.program is None or records.plan_track(plan) is None:
         return []
-    timetable = records.timetable(plan)
+    timetable = [(session, session.weekdays) for session in records.timetable(plan)]
     last = plan_end(records, plan)
     out = []
     day = plan.start
     while day <= last:
         week = plan_week_of(plan, day)
-        for session in timetable:
-            if day.weekday() in session.weekdays and runs_in_week(session, day, week):
-                occ = occurrence(program, session, day, week)
-                if include_closed or occ.closed is None:
-                    out.append(occ)
+        weekday = day.weekday()
+        for session, weekdays in timetable:
+            if weekday in weekdays and runs_in_week(session, day, week):
+                out.append((day, week, session))
         day += DAY
+    return out
+
+
+def plan_occurrences(records: Records, plan: Plan, include_closed: bool = False) -> list[Occurrence]:
+    """Every session of a plan, sorted by start; closed days left out unless asked for."""
+    out = []
+    for day, week, session in plan_slots(records, plan):
+        occ = occurrence(records.program, session, day, week)  # type: ignore[arg-type]
+        if include_closed or occ.closed is None:
+            out.append(occ)
     return sorted(out, key=lambda o: (o.start, o.key))
+
+
+# plan_weeks results inside a `memoized()` block: validate's three hours rules ask for
+# every plan's weeks, and working them out is most of the time those rules take.
+_weeks_memo: dict[int, tuple[Records, Plan, list[PlanWeek]]] | None = None
+
+
+@contextmanager
+def memoized() -> Iterator[None]:
+    """Remember plan_weeks per plan inside the block; the records must not change inside it."""
+    global _weeks_memo
+    outer = _weeks_memo
+    if outer is None:
+        _weeks_memo = {}
+    try:
+        yield
+    finally:
+        _weeks_memo = outer
 
 
 def plan_weeks(records: Records, plan: Plan) -> list[PlanWeek]:
     """Hours per plan week: the regular timetable, and what closures leave of it."""
+    memo = _weeks_memo
+    if memo is not None:
+        hit = memo.get(id(plan))
+        if hit is not None and hit[0] is records and hit[1] is plan:
+            return list(hit[2])
     weeks = records.plan_weeks(plan) or 0
     last = plan_end(records, plan)
-    all_occ = plan_occurrences(records, plan, include_closed=True)
+    closed_on: dict[dt.date, str | None] = {}
+    slots = []  # (week, day, minutes, why closed)
+    for day, week, session in plan_slots(records, plan):
+        if day not in closed_on:
+            closed_on[day] = closed_reason(records.program, day)  # type: ignore[arg-type]
+        slots.append((week, day, session.minutes, closed_on[day]))
     out = []
     for n in range(1, weeks + 1):
         start = plan.start + dt.timedelta(days=7 * (n - 1))
         if start > last:
             break
         end = start + dt.timedelta(days=6)
-        in_week = [o for o in all_occ if o.week == n]
-        closed = sorted({(o.date, o.closed) for o in in_week if o.closed})
+        in_week = [s for s in slots if s[0] == n]
+        closed = sorted({(day, why) for _, day, _, why in in_week if why})
         out.append(
             PlanWeek(
                 week=n,
                 start=start,
                 end=end,
-                regular_minutes=sum(o.session.minutes for o in in_week),
-                scheduled_minutes=sum(o.session.minutes for o in in_week if not o.closed),
+                regular_minutes=sum(minutes for _, _, minutes, _ in in_week),
+                scheduled_minutes=sum(minutes for _, _, minutes, why in in_week if not why),
                 closures=tuple(closed),
                 partial=end > last,
             )
         )
+    if memo is not None:
+        memo[id(plan)] = (records, plan, out)
+        return list(out)
     return out
 
 

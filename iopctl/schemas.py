@@ -1,14 +1,17 @@
 """The packaged JSON Schemas, compiled once, and schema errors as IOP002 findings."""
 from __future__ import annotations
 
-import difflib
+import datetime as dt
 import json
+import re
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from iopctl.findings import ERROR, Finding
-from iopctl.loader import Document
 from iopctl.resources import data_dir
+
+if TYPE_CHECKING:
+    from iopctl.loader import Document
 
 KINDS = ("program", "participant", "plan", "progress", "session")
 
@@ -49,6 +52,95 @@ def validator(kind: str) -> Any:
     return cls(schema(kind), format_checker=cls.FORMAT_CHECKER)
 
 
+@lru_cache(maxsize=None)
+def fingerprint() -> str:
+    """A hash of every packaged schema: part of the cache key, so a schema change invalidates it."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for kind in KINDS:
+        h.update(kind.encode() + b"\0" + schema_text(kind).encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+# -- the fast validator -------------------------------------------------------------------------
+#
+# jsonschema-rs validates a record in about 1% of the time jsonschema takes. It only
+# answers "valid or not" here: a document it rejects goes to jsonschema, whose errors
+# the messages below are written for, so the findings are the same either way. That
+# needs jsonschema-rs never to accept what jsonschema rejects; where the two differ:
+# - `format: date`: jsonschema-rs accepts year 0000, Python's date does not: the date
+#   check below is jsonschema's own rule, given to jsonschema-rs as a custom format;
+# - `\s`/`\S` in a pattern: Rust and Python disagree on U+001C-U+001F and U+0085;
+#   they are spelled out as Python's whitespace;
+# - any other format, or a pattern construct not known to mean the same in both, turns
+#   the fast path off for that record kind (jsonschema checks every document of it).
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# Python's `\s` in a str pattern (str.isspace(); tests/test_perf_paths.py checks the list).
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                 "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_WS_CLASS = "".join(f"\\u{ord(c):04x}" for c in PY_WHITESPACE)
+# Patterns made only of these mean the same to Python's re and to jsonschema-rs (except `$`
+# before a final newline, where Python is the more lenient: such a value goes to jsonschema).
+_SAFE_PATTERN = re.compile(r"^(?:[^\\\[\]]|\\[.\-+/()*?{}^$|:]|\\[sS]|\[(?:[^\\\]]|\\[.\-+/])*\])*$")
+
+
+def is_date(instance: Any) -> bool:
+    """jsonschema's `format: date` check (jsonschema/_format.py is_date), for jsonschema-rs."""
+    if not isinstance(instance, str):
+        return True
+    try:
+        return bool(_DATE.fullmatch(instance) and dt.date.fromisoformat(instance))
+    except ValueError:
+        return False
+
+
+def _fast_schema(node: Any) -> Any:
+    """The schema with `\\s`/`\\S` spelled out; raises ValueError where the fast path is unsafe."""
+    if isinstance(node, list):
+        return [_fast_schema(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "pattern" and isinstance(value, str):
+            if not _SAFE_PATTERN.match(value):
+                raise ValueError(f"pattern {value!r} may mean something else to jsonschema-rs")
+            value = value.replace("\\S", f"[^{_WS_CLASS}]").replace("\\s", f"[{_WS_CLASS}]")
+        elif key == "format" and value != "date":
+            raise ValueError(f"format {value!r} has no checker known to agree with jsonschema's")
+        elif key == "patternProperties":
+            raise ValueError("patternProperties keys are patterns too")
+        out[key] = _fast_schema(value)
+    return out
+
+
+@lru_cache(maxsize=None)
+def fast_validator(kind: str) -> Any:
+    """A compiled jsonschema-rs validator for kind, or None (not installed, or unsafe for it)."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    try:
+        return jsonschema_rs.validator_for(_fast_schema(schema(kind)), validate_formats=True,
+                                           formats={"date": is_date})
+    except (ValueError, TypeError):  # unsafe for this schema, or a jsonschema-rs without these options
+        return None
+
+
+def fast_valid(kind: str, data: Any) -> bool:
+    """True only when the fast validator is sure data is valid (False means: ask jsonschema)."""
+    v = fast_validator(kind)
+    if v is None:
+        return False
+    try:
+        return bool(v.is_valid(data))
+    except Exception:  # not plain JSON (a non-text key, a lone surrogate, NaN...): ask jsonschema
+        return False
+
+
 def _found(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -83,6 +175,8 @@ def field_name(path: tuple) -> str:
 
 
 def did_you_mean(word: Any, choices: Any) -> str:
+    import difflib  # only messages need it
+
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
 
@@ -187,12 +281,18 @@ def _all_matched(error: Any) -> bool:
     return "is valid under each of" in error.message
 
 
-def check_schema(doc: Document) -> list[Finding]:
-    """IOP002 findings for a parsed document (one per violation, sorted by position)."""
+def check_schema(doc: Document, fast: bool = True) -> list[Finding]:
+    """IOP002 findings for a parsed document (one per violation, sorted by position).
+
+    With `fast`, a document jsonschema-rs finds valid gets no further look;
+    the rest go to jsonschema for its errors (the same findings either way).
+    """
     if doc.kind not in KINDS:
         return []
     if doc.data is None:
         return [doc.finding("IOP002", ERROR, f"the file is empty; expected a {doc.kind} record")]
+    if fast and fast_valid(doc.kind, doc.data):
+        return []
     v = validator(doc.kind)
     errors = sorted(v.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path])
     findings = []

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from iopctl import records as records_mod
 from iopctl import repo
 from iopctl.findings import Finding, count
 
@@ -42,16 +41,20 @@ def validate(
     as_of: dt.date | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    cache: bool = False,
+    jobs: int | None = None,
 ) -> Report:
     """Validate the repository at root; with `paths`, report only on those files (or folders).
 
     Cross-file rules need the whole repository, so everything is loaded; the
-    report is then cut down to the files asked about.
+    report is then cut down to the files asked about. With `cache`, results
+    are kept in the repository's cache (iopctl/cache.py): an unchanged
+    repository is answered without loading anything, and unchanged files are
+    not parsed again. `jobs`: worker processes (records.load). Neither
+    changes the findings.
     """
-    loaded = records_mod.load(root)
-    day = as_of or records_mod.today(loaded.records)
-    findings = loaded.findings + records_mod.semantic_findings(loaded, day)
-    checked = [d.rel for d in loaded.documents]
+    rels, findings = _all_findings(root, as_of, cache, jobs)
+    checked = list(rels)
     if paths is not None:
         wanted = [repo.record_file(root, p).rel for p in paths]
         prefixes = tuple(w.rstrip("/") + "/" for w in wanted)
@@ -74,3 +77,88 @@ def validate(
     unique = dict.fromkeys(f for f in findings if _selected(f.code, select, ignore))
     findings = sorted(unique, key=lambda f: (f.file, f.line, f.column))
     return Report(findings, len(checked))
+
+
+def _all_findings(root: Path, as_of: dt.date | None, use_cache: bool,
+                  jobs: int | None) -> tuple[list[str], list[Finding]]:
+    """The record files (root-relative) and their load, schema and semantic findings, in the
+    order the rules give them."""
+    store = dirs = None
+    if use_cache:
+        from iopctl.cache import Cache, folder_stamps
+
+        store = Cache.for_root(root)
+        rels = store.unchanged_listing(root)  # no folder changed: the same files as last time
+        if rels is not None:
+            hit = _cached_result(store, root, rels, as_of)
+            if hit is not None:
+                return rels, hit
+        dirs = folder_stamps(root)  # taken before listing: a file added later changes a folder later
+    files = repo.list_records(root)
+    rels = [f.rel for f in files]
+    if store is not None:
+        hit = _cached_result(store, root, rels, as_of)
+        if hit is not None:
+            store.save_index(store.index_stamps(), store.program_tz, dirs, rels)
+            return rels, hit
+
+    from iopctl import records as records_mod
+
+    with records_mod.paused_gc():
+        loaded = records_mod.load(root, cache=store, jobs=jobs, files=files)
+        day = as_of or records_mod.today(loaded.records)
+        findings = loaded.findings + records_mod.semantic_findings(loaded, day)
+        if store is not None:
+            program = loaded.records.program
+            store.save_index(store.stamps, program.timezone if program is not None else "", dirs, rels)
+            if len(store.stamps) == len(files):  # every file read: the whole result can be kept
+                blobs = [(rel, store.stamps[rel][1]) for rel in rels]
+                store.save_result(store.result_key(blobs, day.isoformat()),
+                                  [(f.file, f.line, f.column, f.code, f.severity, f.message) for f in findings])
+    return rels, findings
+
+
+def _cached_result(store, root: Path, rels: list[str], as_of: dt.date | None) -> list[Finding] | None:
+    key = _result_key(store, root, rels, as_of)
+    hit = store.result(key) if key is not None else None
+    return [Finding(*f) for f in hit] if hit is not None else None
+
+
+def _result_key(store, root: Path, rels: list[str], as_of: dt.date | None) -> str | None:
+    """The key of the cached result for these files as they are now, or None when there is none
+    to be had (no index yet, too many files new or changed since, or no program time zone for
+    a default as-of date). Files the index cannot vouch for by their stat are hashed."""
+    import os
+
+    from iopctl.cache import blob_id
+
+    if not store.index():
+        return None
+    top = str(root)
+    blobs = []
+    unknown = 0
+    for rel in rels:
+        path = os.path.join(top, rel)
+        try:
+            st = os.stat(path)
+            blob = store.known_blob(rel, (st.st_size, st.st_mtime_ns, st.st_ino))
+            if blob is None:
+                unknown += 1
+                if unknown > HASH_AT_MOST:
+                    return None
+                with open(path, "rb") as fh:
+                    blob = blob_id(fh.read())
+        except OSError:  # gone, unreadable, a folder: let loading report it
+            return None
+        blobs.append((rel, blob))
+    if as_of is None:
+        from iopctl.records import today_in
+
+        if store.program_tz is None:
+            return None
+        as_of = today_in(store.program_tz or None)  # "": the last run had no valid program.yaml
+    return store.result_key(blobs, as_of.isoformat())
+
+
+# New or changed files hashed before giving up on a cached result: past this, loading is due anyway.
+HASH_AT_MOST = 64

@@ -10,6 +10,7 @@ never depends on which parser ran.
 from __future__ import annotations
 
 import re
+from sys import intern
 from typing import Any
 
 import yaml
@@ -68,6 +69,23 @@ class _Yaml12Mixin:
         super().__init__(stream)  # type: ignore[call-arg]
         self.alias_uses = 0
 
+    # The resolver runs once per node while libyaml composes, so it is kept lean: the
+    # same answer as BaseResolver.resolve for loaders without path resolvers (ours).
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return "tag:yaml.org,2002:str"
+        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         if node in self.constructed_objects:  # type: ignore[attr-defined]
             self.alias_uses += 1
@@ -109,9 +127,29 @@ class FastLoader(_Yaml12Mixin, _FastBase):  # type: ignore[misc,valid-type]
     """YAML 1.2 core schema on libyaml."""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F][0-9a-fA-F]{2}|U0000[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
 @_install
 class PureLoader(_Yaml12Mixin, yaml.SafeLoader):  # type: ignore[misc]
     """YAML 1.2 core schema in pure Python (same results; used to cross-check)."""
+
+    def scan_flow_scalar(self, style: Any) -> Any:
+        # libyaml refuses an escaped surrogate ("\ud800"); the pure scanner lets it through.
+        # Refused here too, with the mark libyaml gives: the escape's first hex digit.
+        token = super().scan_flow_scalar(style)
+        if _SURROGATE.search(token.value):
+            start = token.start_mark
+            written = self.buffer[start.pointer:token.end_mark.pointer]
+            m = _SURROGATE_ESCAPE.search(written)
+            at = start.pointer + (m.start() + 2 if m else 0)
+            line = start.line + written.count("\n", 0, at - start.pointer)
+            column = at - (self.buffer.rfind("\n", 0, at) + 1)
+            mark = yaml.Mark(start.name, at, line, column, self.buffer, at)
+            raise yaml.scanner.ScannerError("while parsing a quoted scalar", start,
+                                            "found invalid Unicode character escape code", mark)
+        return token
 
 
 def _expanded_size(value: Any, memo: dict[int, int]) -> int:
@@ -128,12 +166,88 @@ def _expanded_size(value: Any, memo: dict[int, int]) -> int:
     return size
 
 
-def load(text: str, loader_class: type = FastLoader) -> Any:
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+class _Unusual(Exception):
+    """The node tree needs the full constructor (aliases, explicit tags, duplicate or odd keys)."""
+
+
+def _plain_data(root: Any, loader: Any) -> Any:
+    """Data from a composed node tree, for the common case only.
+
+    The tags were resolved by the loader while composing, so a scalar means
+    exactly what it means to the full constructor: its own constructors turn
+    int, float, bool and null scalars into values. Anything else (an alias,
+    an explicit tag, a repeated or unhashable key) raises _Unusual, and the
+    caller lets the full constructor redo the document, errors included.
+    """
+    return _value(root, loader, set())
+
+
+def _value(node: Any, loader: Any, seen: set[int]) -> Any:
+    # A plain recursive function, not a closure: a closure that calls itself is a reference
+    # cycle, and with the collector paused (records.paused_gc) each one would keep its loader.
+    tag = node.tag
+    if tag == _STR:
+        text = node.value
+        return intern(text) if len(text) <= 12 else text
+    if tag == _MAP:
+        if id(node) in seen:
+            raise _Unusual
+        seen.add(id(node))
+        out: dict = {}
+        for k_node, v_node in node.value:
+            key = _value(k_node, loader, seen)
+            if type(key) is str:
+                key = intern(key)  # field names repeat in every record: keep one copy of each
+            elif isinstance(key, (dict, list)):
+                raise _Unusual
+            if key in out:
+                raise _Unusual
+            out[key] = _value(v_node, loader, seen)
+        return out
+    if tag == _SEQ:
+        if id(node) in seen:
+            raise _Unusual
+        seen.add(id(node))
+        return [_value(item, loader, seen) for item in node.value]
+    if isinstance(node, yaml.ScalarNode) and tag in _SCALAR_TAGS:
+        if id(node) in seen:  # an alias of a scalar
+            raise _Unusual
+        seen.add(id(node))
+        return loader.yaml_constructors[tag](loader, node)
+    raise _Unusual
+
+
+_SCALAR_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                "tag:yaml.org,2002:null"}
+
+
+def load(text: str, loader_class: type = FastLoader, fast: bool = True) -> Any:
     """Parse one YAML document with YAML 1.2 semantics.
 
     Raises yaml.YAMLError (with a mark) for anything that is not one valid
     document: syntax errors, duplicate keys, alias bombs, several documents.
+
+    With `fast` (the default), the node tree that libyaml composes is turned
+    into data by a tight loop instead of PyYAML's generator-based
+    constructor (about twice as fast); documents that need more than plain
+    mappings, lists and scalars are handed to the full constructor, so the
+    result and every error are the same either way (tests/test_perf_paths.py).
     """
+    if fast:
+        loader = loader_class(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            try:
+                return _plain_data(node, loader)
+            except (_Unusual, RecursionError):
+                pass
+        finally:
+            loader.dispose()
     loader = loader_class(text)
     try:
         data = loader.get_single_data()

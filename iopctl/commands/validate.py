@@ -44,9 +44,13 @@ def _changed_since(root, rev: str, paths: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--changed-since", "changed_since", metavar="REV", default=None,
               help="Only files changed since git revision REV (working tree and untracked files included) "
                    "and the files that depend on them (see docs/history.md).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Neither read nor write the validation cache (.git/iopctl-cache or .iopctl-cache; "
+                   "see docs/performance.md).")
 @as_of_option
 def command(paths: tuple[str, ...], records_dir: str | None, fmt: str, strict: bool,
-            select: tuple[str, ...], ignore: tuple[str, ...], as_of, changed_since: str | None = None) -> None:
+            select: tuple[str, ...], ignore: tuple[str, ...], as_of, changed_since: str | None = None,
+            no_cache: bool = False) -> None:
     """Check records against the schemas and clinical rules.
 
     Without PATHS, the whole records repository; with PATHS (files or
@@ -65,7 +69,7 @@ def command(paths: tuple[str, ...], records_dir: str | None, fmt: str, strict: b
         paths = _changed_since(root, changed_since, paths)
     try:
         report = validate(root, list(paths) if paths or changed_since is not None else None, as_of=as_of,
-                          select=select, ignore=ignore)
+                          select=select, ignore=ignore, cache=not no_cache)
     except RecordsNotFound as e:
         raise click.UsageError(str(e)) from None
     errors, warnings = report.errors, report.warnings

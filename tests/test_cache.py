@@ -1,0 +1,245 @@
+"""The validation cache (iopctl/cache.py): keyed by content, schemas and iopctl's version;
+damaged files ignored; --no-cache neither reads nor writes it."""
+import datetime as dt
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import iopctl
+from iopctl import cache, records, schemas
+from iopctl.cli import cli
+from iopctl.validate import validate
+
+AS_OF = dt.date(2026, 11, 23)
+
+PROGRAM = """\
+schema_version: 1
+program: {id: riverside, name: Riverside Recovery IOP, timezone: America/Chicago}
+staff:
+  - {id: mrivera, name: Maria Rivera}
+tracks:
+  - id: adult-evening
+    name: Adult Evening IOP
+    population: adult
+    level_of_care: "2.1"
+    weeks: 10
+    sessions:
+      - {id: process-group, title: Process Group, kind: group, days: [mon, wed, thu], start: "18:00", minutes: 180}
+"""
+PARTICIPANT = """\
+schema_version: 1
+id: {pid}
+preferred_name: {name}
+date_of_birth: 1988-04-12
+status: active
+admitted: 2026-11-02
+track: adult-evening
+"""
+
+
+def make_repo(root: Path, people: int = 3) -> Path:
+    (root / "participants").mkdir(parents=True)
+    (root / "program.yaml").write_text(PROGRAM)
+    for i in range(1, people + 1):
+        pid = f"P{i:04d}"
+        (root / "participants" / f"{pid}.yaml").write_text(PARTICIPANT.format(pid=pid, name="Alex"))
+    return root
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    monkeypatch.delenv(cache.ENV_DIR, raising=False)
+    return make_repo(tmp_path / "records")
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """The root-relative paths that were read and parsed (not answered from the cache)."""
+    seen: list[str] = []
+    real = records.check_file
+
+    def spy(path, rel, kind):
+        seen.append(rel)
+        return real(path, rel, kind)
+
+    monkeypatch.setattr(records, "check_file", spy)
+    return seen
+
+
+def texts(report) -> list[str]:
+    return [f.as_text() for f in report.findings]
+
+
+def run(root: Path) -> list[str]:
+    return texts(validate(root, as_of=AS_OF, cache=True, jobs=1))
+
+
+def test_an_unchanged_repository_is_answered_from_the_cache(repo, checked):
+    first = run(repo)
+    assert sorted(checked) == ["participants/P0001.yaml", "participants/P0002.yaml", "participants/P0003.yaml",
+                               "program.yaml"]
+    checked.clear()
+    assert run(repo) == first
+    assert checked == []
+    assert (repo / ".iopctl-cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_content_change_is_seen_even_with_the_same_size_and_mtime(repo, checked):
+    assert run(repo) == []
+    path = repo / "participants" / "P0002.yaml"
+    st = path.stat()
+    path.write_text(path.read_text().replace("status: active", "status: activ3"))  # same length
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    checked.clear()
+    assert run(repo) == ["participants/P0002.yaml:5:9: IOP002 error: status: `activ3` is not one of referred, "
+                         "active, on-hold, discharged, withdrawn (did you mean `active`?)"]
+    assert checked == ["participants/P0002.yaml"]  # the other files came from the cache
+
+
+def test_a_schema_change_invalidates_everything(repo, checked, monkeypatch):
+    assert run(repo) == []
+    real = schemas.schema_text
+
+    def stricter(kind):  # preferred_name at most 3 characters: "Alex" becomes an error
+        text = real(kind)
+        if kind == "participant":
+            text = text.replace('"preferred_name": {', '"preferred_name": {\n      "maxLength": 3,', 1)
+        return text
+
+    monkeypatch.setattr(schemas, "schema_text", stricter)
+    for fn in (schemas.schema, schemas.validator, schemas.fast_validator, schemas.fingerprint):
+        fn.cache_clear()
+    try:
+        checked.clear()
+        found = run(repo)
+        assert len(checked) == 4
+        assert found == [f"participants/P000{i}.yaml:3:17: IOP002 error: preferred_name is longer than 3 characters"
+                         for i in (1, 2, 3)]
+    finally:
+        for fn in (schemas.schema, schemas.validator, schemas.fast_validator, schemas.fingerprint):
+            fn.cache_clear()
+
+
+def test_an_iopctl_version_change_invalidates_everything(repo, checked, monkeypatch):
+    run(repo)
+    monkeypatch.setattr(iopctl, "__version__", "99.0.0")
+    checked.clear()
+    run(repo)
+    assert len(checked) == 4
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "bad-checksum", "wrong-shape"])
+def test_a_damaged_cache_is_ignored(repo, checked, damage):
+    first = run(repo)
+    folder = repo / ".iopctl-cache"
+    for path in [folder / "index", folder / "entries", *(folder / "results").iterdir()]:
+        raw = path.read_bytes()
+        if damage == "truncate":
+            path.write_bytes(raw[: len(raw) // 2])
+        elif damage == "garbage":
+            path.write_bytes(os.urandom(len(raw)))
+        elif damage == "bad-checksum":
+            path.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
+        else:  # a well-formed file holding the wrong kind of value
+            cache._write(path, ["not", "a", "cache"])
+    checked.clear()
+    assert run(repo) == first
+    assert len(checked) == 4  # nothing was trusted
+    checked.clear()
+    assert run(repo) == first and checked == []  # and the cache was written afresh
+
+
+def test_no_cache_neither_reads_nor_writes(repo):
+    runner = CliRunner()
+    args = ["validate", "--records", str(repo), "--as-of", "2026-11-23"]
+    assert runner.invoke(cli, args + ["--no-cache"]).exit_code == 0
+    assert not (repo / ".iopctl-cache").exists()
+    assert runner.invoke(cli, args).exit_code == 0  # fills the cache
+    # Plant a result for exactly this state of the repository: the cache is read...
+    store = cache.Cache.for_root(repo)
+    files = [(f"participants/P000{i}.yaml", cache.blob_id((repo / f"participants/P000{i}.yaml").read_bytes()))
+             for i in (1, 2, 3)]
+    files = sorted(files + [("program.yaml", cache.blob_id((repo / "program.yaml").read_bytes()))])
+    store.save_result(store.result_key(files, "2026-11-23"),
+                      [("program.yaml", 1, 1, "IOP001", "error", "planted in the cache")])
+    planted = runner.invoke(cli, args)
+    assert planted.output.startswith("program.yaml:1:1: IOP001 error: planted in the cache")
+    # ...and --no-cache does not read it.
+    clean = runner.invoke(cli, args + ["--no-cache"])
+    assert clean.exit_code == 0 and "planted" not in clean.output
+
+
+def test_the_cache_lives_in_git_when_there_is_a_git_repository(tmp_path, monkeypatch):
+    monkeypatch.delenv(cache.ENV_DIR, raising=False)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    root = make_repo(tmp_path / "records")
+    assert cache.cache_dir(root).parent == tmp_path / ".git" / "iopctl-cache"
+    validate(root, as_of=AS_OF, cache=True)
+    assert not (root / ".iopctl-cache").exists()
+    assert (cache.cache_dir(root) / "index").is_file()
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path / "elsewhere"))
+    assert cache.cache_dir(root).parent == tmp_path / "elsewhere"
+
+
+def _hammer(root: str) -> list[str]:
+    return [texts(validate(Path(root), as_of=AS_OF, cache=True, jobs=1)) for _ in range(4)]
+
+
+def test_overlapping_runs_leave_a_working_cache(repo):
+    import multiprocessing
+
+    (repo / "participants" / "P0003.yaml").write_text(PARTICIPANT.format(pid="P0003", name="[unclosed"))
+    expected = texts(validate(repo, as_of=AS_OF))
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        outcomes = pool.map(_hammer, [str(repo)] * 3)
+    assert all(run == expected for runs in outcomes for run in runs)
+    assert texts(validate(repo, as_of=AS_OF, cache=True)) == expected
+    leftovers = [p.name for p in (repo / ".iopctl-cache").rglob("*.tmp")]
+    assert leftovers == []
+
+
+def backdate(root: Path, seconds: int = 3600) -> None:
+    """Age every file and folder, as if written an hour ago (nothing is racy then)."""
+    for path in [root, *root.rglob("*")]:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns - seconds * 10**9, st.st_mtime_ns - seconds * 10**9))
+
+
+def test_while_no_folder_changes_the_files_are_not_listed_again(repo, monkeypatch):
+    from iopctl import repo as repo_mod
+
+    first = run(repo)  # creates .iopctl-cache/ in the records root: the root folder changes
+    backdate(repo)
+    assert run(repo) == first  # lists the files again, and stamps the folders as they are now
+    calls = []
+    real = repo_mod.list_records
+    monkeypatch.setattr(repo_mod, "list_records", lambda root: calls.append(root) or real(root))
+    assert run(repo) == first and calls == []
+
+
+@pytest.mark.parametrize("change", ["new file", "new month folder", "removed file", "renamed file"])
+def test_added_removed_and_renamed_files_are_seen(repo, change):
+    (repo / "sessions" / "2026-11").mkdir(parents=True)
+    backdate(repo)
+    assert run(repo) == []
+    bad = "schema_version: 1\nid: P0009\n"
+    if change == "new file":
+        (repo / "participants" / "P0009.yaml").write_text(bad)
+        expected = "participants/P0009.yaml"
+    elif change == "new month folder":
+        (repo / "sessions" / "2026-12").mkdir()
+        (repo / "sessions" / "2026-12" / "2026-12-01-x.yaml").write_text("schema_version: 1\n")
+        expected = "sessions/2026-12/2026-12-01-x.yaml"
+    elif change == "removed file":
+        (repo / "participants" / "P0001.yaml").unlink()
+        found = validate(repo, as_of=AS_OF, cache=True)
+        assert found.files == 3
+        return
+    else:
+        (repo / "participants" / "P0001.yaml").rename(repo / "participants" / "P0001-old.yaml")
+        expected = "participants/P0001-old.yaml"
+    assert [f.split(":")[0] for f in run(repo)][:1] == [expected]
