@@ -47,6 +47,9 @@ demo: $(STAMP)
 	@$(BIN)/iopctl handout P0001 --records $(RECORDS) --as-of $(AS_OF) --format txt | head -40
 	@echo "... (the rest of the handout; open the .html files in $(OUT)/handouts/ in a browser and print them)"
 	@echo
+	@echo "== iopctl export --deidentify (a demo key; real exports use --key-file with a secret key)"
+	@IOPCTL_EXPORT_KEY=demo-only-key-never-use-this-1234 $(BIN)/iopctl export --deidentify --records $(RECORDS) --as-of $(AS_OF) | head -4
+	@echo
 	@echo "== iopctl history P0003 (the commits that changed P0003's records, in clinical terms)"
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/iopctl history P0003 --records $(RECORDS); \
 	else echo "(not a git checkout: history needs one)"; fi
