@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # Reinstall when the package metadata changes.
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -74,7 +74,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py --check-jsonschema bench/work/cj/bin/check-jsonschema
 
 lint: $(STAMP)
-	$(BIN)/python -m compileall -q iopctl tests
+	$(BIN)/ruff check iopctl tests bench tools
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(OUT)

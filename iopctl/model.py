@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iopctl.loader import Document, PathKey
+from iopctl.loader import Document
 
 Date = dt.date
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -62,7 +62,7 @@ def test_json_output_is_exact(tmp_path):
 
 
 def test_github_annotations(tmp_path, monkeypatch):
-    root = several_findings(tmp_path)
+    several_findings(tmp_path)
     monkeypatch.chdir(tmp_path)
     result = invoke("validate", "--format", "github", "--select", "IOP030,IOP040", "--as-of", "2026-11-23")
     assert result.output == (
