@@ -391,6 +391,9 @@ def _prepare(root: Path, w: Write, force: bool, notes: list[str]) -> _Staged:
     return _Staged(w, path, render(doc), original, action, summary)
 
 
+_LOAD_CODES = ("IOP001", "IOP002", "IOP003")  # the file did not load as a record of its kind
+
+
 def _missing_folders(path: Path, root: Path) -> list[Path]:
     out = []
     folder = path.parent
@@ -445,6 +448,14 @@ def write_records(root: Path, writes: Sequence[Write], as_of: dt.date, force: bo
             for s in staged:
                 made += [f for f in reversed(_missing_folders(s.path, root)) if f not in made]
                 s.tmp = atomic.write_temp(s.path, s.data)
+            loaded = loaded or records_mod.load(root)
+            # An edit needs a record that loads: a file with a parse or schema error is fixed by hand
+            # first, not patched over by a command (a --force replacement of the whole file may fix it).
+            edited = {s.write.rel for s in staged if s.write.edit is not None and s.original is not None}
+            unloadable = sorted(f for f in loaded.findings if f.file in edited and f.code in _LOAD_CODES)
+            if unloadable:
+                names = ", ".join(sorted({f.file for f in unloadable}))
+                raise Refused(f"{names} has errors; fix them first (see `iopctl validate`)", unloadable)
             blocking, warnings = validate_staged(root, {s.write.rel: s.tmp for s in staged}, as_of, loaded)
             if blocking:
                 names = ", ".join(s.write.rel for s in staged)

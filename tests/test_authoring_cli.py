@@ -634,6 +634,18 @@ def test_discharge_refuses_when_it_breaks_another_record(repo):
     assert "IOP011 error: discharge 2026-11-01 is before admission 2026-11-16" in early.stderr
 
 
+def test_an_edit_refuses_a_record_that_does_not_load(repo):
+    path = repo / "participants/P2.yaml"
+    path.write_text(path.read_text().replace("status: active", "stauts: active"))
+    before = snapshot(repo)
+    result = run(repo, "discharge", "P2", "--date", "2026-11-20", "--reason", "completed")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "iopctl: participants/P2.yaml has errors; fix them first (see `iopctl validate`):")
+    assert "IOP002 error: `status` is required" in result.stderr
+    assert snapshot(repo) == before
+
+
 def test_json_output_lists_what_was_written(repo):
     result = run(repo, "review", "P2", "--by", "mrivera", "--summary", "Settling in.", "--date", "2026-11-23",
                  "--format", "json")
