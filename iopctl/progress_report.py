@@ -1,5 +1,8 @@
 """Renderings of progress summaries: table (80 columns), md, csv, json, and a one-page HTML report.
 
+Each comes in two kinds: for the care team, and for disclosure outside it
+(`for_disclosure`): the 42 CFR 2.32 notice on top and only the numbers.
+
 The HTML report draws its charts as inline SVG by hand (no plotting
 library): each instrument's scores over time on its severity bands, and
 attended against planned hours per plan week. Every value taken from the
@@ -8,6 +11,7 @@ tests can check the points against the data.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import math
@@ -15,6 +19,7 @@ import textwrap
 from typing import Any, Iterable, Sequence
 
 from iopctl import instruments, output
+from iopctl.export import DISCLOSURE_NOTICE, OBJECTIVE_STATUSES
 from iopctl.levels import fmt_hours
 from iopctl.progress import (Caseload, InstrumentSummary, ParticipantProgress, WeekHours, caseload_dict,
                              caseload_row, participant_dict)
@@ -94,7 +99,7 @@ def _header_line(p: ParticipantProgress, name: bool = True) -> str:
     return " · ".join(parts)
 
 
-def _due_lines(p: ParticipantProgress) -> list[str]:
+def _due_lines(p: ParticipantProgress, aftercare: bool = True) -> list[str]:
     lines = []
     if p.plan_review_due:
         last = f"last review {p.last_review}" if p.last_review else f"no review yet, plan start {p.plan_start}"
@@ -103,7 +108,7 @@ def _due_lines(p: ParticipantProgress) -> list[str]:
     ac = p.aftercare
     if ac and ac.discharge_target:
         lines.append(f"discharge target {ac.discharge_target} (from the {ac.target_source})")
-    if ac:
+    if ac and aftercare:
         lines.append("aftercare ready" if ac.ready else f"aftercare not ready: missing {', '.join(ac.missing)}")
     return lines
 
@@ -127,10 +132,10 @@ def _milestones_line(p: ParticipantProgress) -> str:
 # -- one participant: table ----------------------------------------------------
 
 
-def participant_text(p: ParticipantProgress) -> str:
+def _numbers_text(p: ParticipantProgress) -> list[str]:
+    """Attendance, hours per week and instruments: the lines the care-team and disclosure tables share."""
     a = p.attendance
-    out = [_header_line(p), f"as of {p.as_of}", ""]
-    out.append("Attendance")
+    out = ["Attendance"]
     out.append(f"  planned {a.planned}, recorded {a.recorded}, attended {a.attended}, excused {a.excused}, "
                f"absent {a.absent}")
     out.append(f"  unrecorded {a.unrecorded}, cancelled {a.cancelled}, outside the plan {a.outside_plan}")
@@ -149,6 +154,12 @@ def participant_text(p: ParticipantProgress) -> str:
         out.append(_indent(text_table(INSTRUMENT_HEADER, _instrument_rows(p))))
     else:
         out.append("  none recorded")
+    return out
+
+
+def participant_text(p: ParticipantProgress) -> str:
+    out = [_header_line(p), f"as of {p.as_of}", ""]
+    out += _numbers_text(p)
     out.append("")
     out.append("Objectives")
     if p.objectives:
@@ -186,9 +197,10 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def participant_md(p: ParticipantProgress) -> str:
+def _numbers_md(p: ParticipantProgress) -> list[str]:
+    """Attendance, hours and instruments: the Markdown the care-team and disclosure reports share."""
     a = p.attendance
-    out = [f"# Progress: {_md_cell(_header_line(p))}", "", f"As of {p.as_of}.", "", "## Attendance", ""]
+    out = ["## Attendance", ""]
     out.append(md_table(["planned", "recorded", "attended", "excused", "absent", "unrecorded", "cancelled", "rate",
                          "absences in a row"],
                         [[a.planned, a.recorded, a.attended, a.excused, a.absent, a.unrecorded, a.cancelled,
@@ -202,6 +214,12 @@ def participant_md(p: ParticipantProgress) -> str:
                               _h(w.scheduled_minutes), _week_note(w)] for w in p.weeks]))
     out += ["", "## Instruments", ""]
     out.append(md_table(INSTRUMENT_HEADER, _instrument_rows(p)) if p.instruments else "None recorded.")
+    return out
+
+
+def participant_md(p: ParticipantProgress) -> str:
+    out = [f"# Progress: {_md_cell(_header_line(p))}", "", f"As of {p.as_of}.", ""]
+    out += _numbers_md(p)
     out += ["", "## Objectives", ""]
     out.append(md_table(["id", "objective", "status", "target", "overdue"],
                         [[o.id, o.statement, o.status, o.target_date, "**overdue**" if o.overdue else ""]
@@ -278,18 +296,21 @@ def _hours_cell(row: dict) -> str:
 CASELOAD_HEADER = ["id", "status", "week", "rate", "hours", "PHQ-9", "GAD-7", "obj", "flags"]
 
 
-def _caseload_table_rows(rows: list[dict]) -> list[list[str]]:
+def _caseload_table_rows(rows: list[dict], flags: bool = True) -> list[list[str]]:
+    """Table cells per caseload row; the last (the flag count) only with `flags`."""
     return [[r["participant"], r["status"], _week_cell(r), _pct(r["rate"]), _hours_cell(r),
-             _score_cell(r, "phq9"), _score_cell(r, "gad7"), f"{r['objectives_met']}/{r['objectives']}",
-             str(len(r["flags"])) if r["flags"] else ""] for r in rows]
+             _score_cell(r, "phq9"), _score_cell(r, "gad7"), f"{r['objectives_met']}/{r['objectives']}"]
+            + ([str(len(r["flags"])) if r["flags"] else ""] if flags else []) for r in rows]
 
 
 def _totals_text(t: dict) -> str:
+    """The program line; the flagged count only when the totals hold it (not in a disclosure)."""
     return (f"{output.plural(t['participants'], 'participant')} ({t['active']} active, {t['on_hold']} on hold); "
             f"attendance {_pct(t['rate'])} ({t['attended']} of {output.plural(t['planned'], 'planned session')}, "
             f"{t['unrecorded']} unrecorded); {_n(t['hours_this_week'])} h attended this week; objectives "
             f"{t['objectives_met']} of {t['objectives']} met, {t['objectives_overdue']} overdue; "
-            f"{output.plural(t['plan_reviews_overdue'], 'plan review')} overdue; {t['flagged']} flagged")
+            f"{output.plural(t['plan_reviews_overdue'], 'plan review')} overdue"
+            + (f"; {t['flagged']} flagged" if "flagged" in t else ""))
 
 
 def caseload_text(c: Caseload) -> str:
@@ -518,9 +539,9 @@ def _html_table(header: Sequence[str], rows: Iterable[Sequence[Any]], classes: S
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _page(title: str, body: list[str]) -> str:
+def _page(title: str, body: list[str], css: str = CSS) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<title>{esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 
@@ -528,15 +549,10 @@ CONFIDENTIAL = ("Confidential: for the care team. Contains substance use disorde
                 "protected by 42 CFR Part 2; do not redisclose without the participant's written consent.")
 
 
-def participant_html(p: ParticipantProgress, program_name: str = "") -> str:
+def _numbers_html(p: ParticipantProgress, summaries: list[InstrumentSummary]) -> list[str]:
+    """Attendance, hours (chart and table) and instruments (table, and a chart of each of `summaries`)."""
     a = p.attendance
-    body = [f"<h1>Progress: {esc(p.participant)} ({esc(p.preferred_name)})</h1>",
-            f'<p class="meta">{esc(program_name + " · " if program_name else "")}'
-            f"{esc(_header_line(p, name=False))} · as of {esc(p.as_of)}</p>"]
-    if p.flags:
-        body.append('<div class="flags"><strong>Needs attention</strong><ul>'
-                    + "".join(f"<li>{esc(f.text)}</li>" for f in p.flags) + "</ul></div>")
-    body.append("<h2>Attendance</h2>")
+    body = ["<h2>Attendance</h2>"]
     body.append(_html_table(["planned", "recorded", "attended", "excused", "absent", "unrecorded", "cancelled",
                              "rate", "absences in a row"],
                             [[a.planned, a.recorded, a.attended, a.excused, a.absent, a.unrecorded, a.cancelled,
@@ -553,13 +569,24 @@ def participant_html(p: ParticipantProgress, program_name: str = "") -> str:
                                   _h(w.scheduled_minutes), _week_note(w)] for w in p.weeks],
                                 ["alert" if w.under_floor else "" for w in p.weeks]))
     body.append("<h2>Instruments</h2>")
-    if p.instruments:
+    if summaries:
         body.append(_html_table(INSTRUMENT_HEADER, _instrument_rows(p)))
         first, last = chart_domain(p)
-        charts = [instrument_svg(i, first, last) for i in p.instruments.values()]
+        charts = [instrument_svg(i, first, last) for i in summaries]
         body.append('<div class="charts">' + "\n".join(c for c in charts if c) + "</div>")
     else:
         body.append("<p>None recorded.</p>")
+    return body
+
+
+def participant_html(p: ParticipantProgress, program_name: str = "") -> str:
+    body = [f"<h1>Progress: {esc(p.participant)} ({esc(p.preferred_name)})</h1>",
+            f'<p class="meta">{esc(program_name + " · " if program_name else "")}'
+            f"{esc(_header_line(p, name=False))} · as of {esc(p.as_of)}</p>"]
+    if p.flags:
+        body.append('<div class="flags"><strong>Needs attention</strong><ul>'
+                    + "".join(f"<li>{esc(f.text)}</li>" for f in p.flags) + "</ul></div>")
+    body += _numbers_html(p, list(p.instruments.values()))
     body.append("<h2>Objectives</h2>")
     if p.objectives:
         body.append(_html_table(["id", "objective", "status", "target", "overdue"],
@@ -589,19 +616,264 @@ def caseload_html(c: Caseload, program_name: str = "") -> str:
     return _page(f"Caseload as of {c.as_of}", [b for b in body if b])
 
 
+# -- for disclosure: minimum necessary, with the 42 CFR 2.32 notice --------------
+#
+# `iopctl progress --for-disclosure` is for a reader outside the care team. Every
+# rendering below is built from allow-lists: the participant ID and the numbers
+# (attendance, hours, scores, objective status counts, due dates). Names, free
+# text, supports, staff, diagnoses, dates of birth, the care team's flags, PHQ-9
+# item answers and aftercare readiness never reach it, and a field added to the
+# care-team report later stays out until someone adds it here on purpose.
+# docs/progress.md ("For disclosure") lists what is dropped and why.
+
+DISCLOSURE_HEADING = "prepared for disclosure: minimum necessary"
+DISCLOSURE_CSS = CSS + ".notice { border: 2px solid #222; padding: 6px 12px; margin: 0 0 12px; }\n"
+
+PLAN_KEYS = ("start", "weeks", "current_week")
+ATTENDANCE_KEYS = ("planned", "recorded", "attended", "excused", "absent", "unrecorded", "cancelled", "outside_plan",
+                   "rate", "consecutive_absences", "alert")
+HOURS_KEYS = ("planned", "attended", "planned_minutes", "attended_minutes", "floor")
+WEEK_KEYS = ("week", "start", "end", "planned_hours", "attended_hours", "scheduled_hours", "planned_minutes",
+             "attended_minutes", "sessions_planned", "sessions_attended", "complete", "partial", "under_floor")
+SESSION_KEYS = ("date", "week", "status", "minutes", "attended_minutes")  # not the session: its id can say what it is
+INSTRUMENT_KEYS = ("baseline", "baseline_date", "latest", "latest_date", "change", "band", "response", "remission",
+                   "meaningful_change", "meaningful_drop", "count")
+SCORE_KEYS = ("date", "score")
+PLAN_REVIEW_KEYS = ("last_review", "due", "overdue")
+CASELOAD_ROW_KEYS = ("participant", "status", "week", "weeks", "rate", "planned", "attended", "hours_this_week",
+                     "scheduled_this_week", "phq9", "gad7", "objectives_met", "objectives", "plan_review_due")
+CASELOAD_SCORE_KEYS = ("latest", "change", "date")
+TOTALS_KEYS = ("participants", "active", "on_hold", "planned", "attended", "unrecorded", "rate", "hours_attended",
+               "hours_this_week", "objectives_met", "objectives", "objectives_overdue", "plan_reviews_overdue")
+
+
+def _pick(d: dict, keys: Sequence[str]) -> dict:
+    return {k: d[k] for k in keys}
+
+
+def objective_counts(p: ParticipantProgress) -> dict:
+    """How many objectives, how many overdue, and how many in each status (every status, in a fixed order)."""
+    by_status = {s: 0 for s in OBJECTIVE_STATUSES}
+    for o in p.objectives:
+        by_status[o.status] = by_status.get(o.status, 0) + 1
+    return {"total": len(p.objectives), "overdue": len(p.objectives_overdue), "by_status": by_status}
+
+
+def disclosure_participant_dict(p: ParticipantProgress) -> dict:
+    """The JSON of one participant for disclosure: the notice, the ID and the numbers (docs/progress.md)."""
+    d = participant_dict(p)  # the same numbers as the care team's report, taken key by key
+    due = d["due"]
+    return {
+        "notice": DISCLOSURE_NOTICE,
+        "participant": d["participant"],
+        "status": d["status"],
+        "as_of": d["as_of"],
+        "track": d["track"],
+        "level_of_care": d["level_of_care"],
+        "plan": _pick(d["plan"], PLAN_KEYS),
+        "attendance": _pick(d["attendance"], ATTENDANCE_KEYS),
+        "hours": _pick(d["hours"], HOURS_KEYS),
+        # closures only counted: their reasons are free text
+        "weeks": [{**_pick(w, WEEK_KEYS), "closed_days": len(w["closures"])} for w in d["weeks"]],
+        "sessions": [_pick(x, SESSION_KEYS) for x in d["sessions"]],
+        "instruments": {name: {**_pick(i, INSTRUMENT_KEYS), "series": [_pick(x, SCORE_KEYS) for x in i["series"]]}
+                        for name, i in d["instruments"].items()},
+        "objectives": objective_counts(p),
+        "due": {
+            "plan_review": _pick(due["plan_review"], PLAN_REVIEW_KEYS),
+            "discharge_target": due["discharge_target"],
+            "discharge_target_from": due["discharge_target_from"],
+        },
+        "milestones": {"count": d["milestones"]["count"]},
+        "screens": {"count": d["screens"]["count"], "positive": d["screens"]["positive"],
+                    "positive_dates": [x["date"] for x in d["screens"]["positives"]]},
+    }
+
+
+def _disclosed_header(p: ParticipantProgress) -> str:
+    return " · ".join([p.participant, _header_line(p, name=False)])
+
+
+def _objective_counts_line(p: ParticipantProgress) -> str:
+    counts = objective_counts(p)
+    if not counts["total"]:
+        return "objectives: none" + ("" if p.plan_start else " (no plan)")
+    parts = ", ".join(f"{n} {status}" for status, n in counts["by_status"].items() if n)
+    return f"objectives: {counts['total']} ({parts}), {counts['overdue']} overdue"
+
+
+def _disclosed_milestones_line(p: ParticipantProgress) -> str:
+    return f"milestones: {len(p.milestones)}"
+
+
+def _disclosed_screens_line(p: ParticipantProgress) -> str:
+    """Counts and the dates of positive screens; not their kind (free text) nor substances."""
+    pos = p.positive_screens
+    text = f"screens: {len(p.screens)}, {len(pos)} positive"
+    return text + (" (" + ", ".join(str(x["date"]) for x in pos) + ")" if pos else "")
+
+
+def _objective_counts_table(p: ParticipantProgress) -> tuple[list[str], list[list[int]]]:
+    counts = objective_counts(p)
+    return (["total", *counts["by_status"], "overdue"],
+            [[counts["total"], *counts["by_status"].values(), counts["overdue"]]])
+
+
+def disclosure_participant_text(p: ParticipantProgress) -> str:
+    out = [DISCLOSURE_NOTICE, "", _disclosed_header(p), f"as of {p.as_of} · {DISCLOSURE_HEADING}", ""]
+    out += _numbers_text(p)
+    out += ["", _wrap(_first_upper(_objective_counts_line(p)), "", "  "), "", "Due"]
+    out.extend(_wrap(line) for line in _due_lines(p, aftercare=False) or ["no plan"])
+    out += ["", _first_upper(_disclosed_milestones_line(p)), _wrap(_first_upper(_disclosed_screens_line(p)), "", "  ")]
+    return "\n".join(out) + "\n"
+
+
+def disclosure_participant_md(p: ParticipantProgress) -> str:
+    out = [f"> {DISCLOSURE_NOTICE}", "", f"# Progress: {_md_cell(_disclosed_header(p))}", "",
+           f"As of {p.as_of}; {DISCLOSURE_HEADING}.", ""]
+    out += _numbers_md(p)
+    out += ["", "## Objectives", ""]
+    out.append(md_table(*_objective_counts_table(p)) if p.objectives else "None (no plan).")
+    out += ["", "## Due", ""]
+    out += [f"- {_md_cell(line)}" for line in _due_lines(p, aftercare=False) or ["no plan"]]
+    out += ["", "## Milestones and screens", "", f"- {_md_cell(_disclosed_milestones_line(p))}",
+            f"- {_md_cell(_disclosed_screens_line(p))}"]
+    return "\n".join(out) + "\n"
+
+
+def disclosure_participant_csv(p: ParticipantProgress) -> str:
+    """The long form of `participant_csv`, flattened from the disclosure JSON, under a `#` notice line."""
+    d = disclosure_participant_dict(p)
+    rows: list[tuple] = [("participant", "", k, d[k]) for k in ("participant", "status", "as_of", "track",
+                                                                "level_of_care")]
+    rows += [("plan", "", k, v) for k, v in d["plan"].items()]
+    rows += [("attendance", "", k, v) for k, v in d["attendance"].items()]
+    rows += [("hours", "", k, v) for k, v in d["hours"].items()]
+    for w in d["weeks"]:
+        rows += [("week", w["week"], k, v) for k, v in w.items() if k != "week"]
+    for name, i in d["instruments"].items():
+        rows += [("instrument", name, k, v) for k, v in i.items() if k != "series"]
+    o = d["objectives"]
+    rows += [("objectives", "", "total", o["total"]), ("objectives", "", "overdue", o["overdue"])]
+    rows += [("objectives", "by_status", status, n) for status, n in o["by_status"].items()]
+    due = d["due"]
+    rows += [("due", "plan_review", k, v) for k, v in due["plan_review"].items()]
+    rows += [("due", "discharge_target", "date", due["discharge_target"])]
+    rows += [("milestones", "", "count", d["milestones"]["count"]),
+             ("screens", "", "count", d["screens"]["count"]), ("screens", "", "positive", d["screens"]["positive"])]
+    return f"# {DISCLOSURE_NOTICE}\n" + output.to_csv(["section", "item", "field", "value"],
+                                                      [[_csv_value(v) for v in r] for r in rows])
+
+
+def disclosure_participant_json(p: ParticipantProgress) -> str:
+    return output.to_json(disclosure_participant_dict(p))
+
+
+def disclosure_participant_html(p: ParticipantProgress, program_name: str = "") -> str:
+    # Scores only: the charts' copies hold no PHQ-9 item answers, so no point is ringed or says "item 9".
+    summaries = [dataclasses.replace(i, item9_positive=[]) for i in p.instruments.values()]
+    body = [f'<p class="notice"><strong>{esc(DISCLOSURE_NOTICE)}</strong></p>',
+            f"<h1>Progress: {esc(p.participant)}</h1>",
+            f'<p class="meta">{esc(program_name + " · " if program_name else "")}'
+            f"{esc(_header_line(p, name=False))} · as of {esc(p.as_of)}</p>",
+            f'<p class="meta">{esc(_first_upper(DISCLOSURE_HEADING))}.</p>']
+    body += _numbers_html(p, summaries)
+    body.append("<h2>Objectives</h2>")
+    body.append(_html_table(*_objective_counts_table(p)) if p.objectives else "<p>None (no plan).</p>")
+    body.append("<h2>Due</h2><ul>" + "".join(f"<li>{esc(line)}</li>"
+                                             for line in _due_lines(p, aftercare=False) or ["no plan"]) + "</ul>")
+    body.append("<h2>Milestones and screens</h2><ul>"
+                f"<li>{esc(_disclosed_milestones_line(p))}</li><li>{esc(_disclosed_screens_line(p))}</li></ul>")
+    return _page(f"Progress: {p.participant} as of {p.as_of} (for disclosure)", body, DISCLOSURE_CSS)
+
+
+def disclosure_caseload_rows(c: Caseload) -> list[dict]:
+    """Caseload rows without flags, in ID order (the care team's attention order would tell who is flagged)."""
+    rows = []
+    for r in sorted(c.rows, key=lambda r: r.participant):
+        row = caseload_row(r)
+        picked = _pick(row, CASELOAD_ROW_KEYS)
+        for key in ("phq9", "gad7"):  # {latest, change, date} or None
+            picked[key] = row[key] and _pick(row[key], CASELOAD_SCORE_KEYS)
+        rows.append(picked)
+    return rows
+
+
+def disclosure_caseload_dict(c: Caseload) -> dict:
+    return {"notice": DISCLOSURE_NOTICE, "as_of": c.as_of.isoformat(), "participants": disclosure_caseload_rows(c),
+            "totals": _pick(c.totals, TOTALS_KEYS)}
+
+
+def _disclosure_caseload_table(c: Caseload) -> tuple[list[str], list[list[str]]]:
+    return CASELOAD_HEADER[:-1], _caseload_table_rows(disclosure_caseload_rows(c), flags=False)
+
+
+def disclosure_caseload_text(c: Caseload) -> str:
+    header, rows = _disclosure_caseload_table(c)
+    out = [DISCLOSURE_NOTICE, "", f"Caseload as of {c.as_of} · {DISCLOSURE_HEADING}",
+           "(hours: attended so far / scheduled in the current plan week)", ""]
+    out.append(text_table(header, rows) if rows else "No active or on-hold participants.")
+    out += ["", _wrap("Program: " + _totals_text(_pick(c.totals, TOTALS_KEYS)), "", "  ")]
+    return "\n".join(out) + "\n"
+
+
+def disclosure_caseload_md(c: Caseload) -> str:
+    header, rows = _disclosure_caseload_table(c)
+    out = [f"> {DISCLOSURE_NOTICE}", "", f"# Caseload as of {c.as_of}", "", f"{_first_upper(DISCLOSURE_HEADING)}.",
+           "", md_table(header, rows) if rows else "No active or on-hold participants.",
+           "", "Hours: attended so far / scheduled in the current plan week.", "",
+           f"**Program:** {_md_cell(_totals_text(_pick(c.totals, TOTALS_KEYS)))}."]
+    return "\n".join(out) + "\n"
+
+
+def disclosure_caseload_csv(c: Caseload) -> str:
+    """`caseload_csv` without the flags column, rows in ID order, under a `#` notice line."""
+    rows = []
+    for r in disclosure_caseload_rows(c):
+        phq, gad = r["phq9"] or {}, r["gad7"] or {}
+        rows.append([r["participant"], r["status"], r["week"], r["weeks"], r["rate"], r["planned"], r["attended"],
+                     r["hours_this_week"], r["scheduled_this_week"], phq.get("latest"), phq.get("change"),
+                     gad.get("latest"), gad.get("change"), r["objectives_met"], r["objectives"],
+                     r["plan_review_due"]])
+    return f"# {DISCLOSURE_NOTICE}\n" + output.to_csv(CASELOAD_CSV[:-1], rows)
+
+
+def disclosure_caseload_json(c: Caseload) -> str:
+    return output.to_json(disclosure_caseload_dict(c))
+
+
+def disclosure_caseload_html(c: Caseload, program_name: str = "") -> str:
+    header, rows = _disclosure_caseload_table(c)
+    body = [f'<p class="notice"><strong>{esc(DISCLOSURE_NOTICE)}</strong></p>',
+            f"<h1>Caseload as of {esc(c.as_of)}</h1>",
+            f'<p class="meta">{esc(program_name)}</p>' if program_name else "",
+            f'<p class="meta">{esc(_first_upper(DISCLOSURE_HEADING))}.</p>',
+            _html_table(header, rows),
+            '<p class="note">Hours: attended so far / scheduled in the current plan week.</p>',
+            f"<p><strong>Program:</strong> {esc(_totals_text(_pick(c.totals, TOTALS_KEYS)))}.</p>"]
+    return _page(f"Caseload as of {c.as_of} (for disclosure)", [b for b in body if b], DISCLOSURE_CSS)
+
+
 RENDER_PARTICIPANT = {"table": participant_text, "md": participant_md, "csv": participant_csv,
                       "json": participant_json}
 RENDER_CASELOAD = {"table": caseload_text, "md": caseload_md, "csv": caseload_csv, "json": caseload_json}
+DISCLOSE_PARTICIPANT = {"table": disclosure_participant_text, "md": disclosure_participant_md,
+                        "csv": disclosure_participant_csv, "json": disclosure_participant_json}
+DISCLOSE_CASELOAD = {"table": disclosure_caseload_text, "md": disclosure_caseload_md, "csv": disclosure_caseload_csv,
+                     "json": disclosure_caseload_json}
 FORMATS = ("table", "md", "csv", "json", "html")
 
 
-def render_participant(p: ParticipantProgress, fmt: str, program_name: str = "") -> str:
+def render_participant(p: ParticipantProgress, fmt: str, program_name: str = "",
+                       for_disclosure: bool = False) -> str:
+    """One participant's summary; `for_disclosure`: minimum necessary under the 42 CFR 2.32 notice."""
     if fmt == "html":
-        return participant_html(p, program_name)
-    return RENDER_PARTICIPANT[fmt](p)
+        return (disclosure_participant_html if for_disclosure else participant_html)(p, program_name)
+    return (DISCLOSE_PARTICIPANT if for_disclosure else RENDER_PARTICIPANT)[fmt](p)
 
 
-def render_caseload(c: Caseload, fmt: str, program_name: str = "") -> str:
+def render_caseload(c: Caseload, fmt: str, program_name: str = "", for_disclosure: bool = False) -> str:
+    """The caseload; `for_disclosure`: minimum necessary under the 42 CFR 2.32 notice."""
     if fmt == "html":
-        return caseload_html(c, program_name)
-    return RENDER_CASELOAD[fmt](c)
+        return (disclosure_caseload_html if for_disclosure else caseload_html)(c, program_name)
+    return (DISCLOSE_CASELOAD if for_disclosure else RENDER_CASELOAD)[fmt](c)

@@ -49,7 +49,11 @@ def _write(path: str, text: str) -> None:
               help="table (80 columns), md, csv, json, or html (a one-page report with charts).")
 @click.option("-o", "--output", metavar="FILE", default=None,
               help="Write to FILE (atomically) instead of standard output.")
-def command(participant_id: str | None, records_dir: str | None, as_of, fmt: str, output: str | None) -> None:
+@click.option("--for-disclosure", "for_disclosure", is_flag=True,
+              help="For a reader outside the care team: the 42 CFR 2.32 notice on top, the participant ID and "
+                   "the numbers only (no names, free text, flags; see docs/progress.md).")
+def command(participant_id: str | None, records_dir: str | None, as_of, fmt: str, output: str | None,
+            for_disclosure: bool) -> None:
     """Progress of one participant (ID), or the caseload without an ID.
 
     One participant: attendance, hours per plan week against the level of
@@ -60,12 +64,20 @@ def command(participant_id: str | None, records_dir: str | None, as_of, fmt: str
     program totals. Everything counts up to --as-of (default: today in the
     program's time zone). Records with errors are refused (exit 1).
 
+    --for-disclosure is for anyone outside the care team (with the
+    participant's written consent): every format starts with the 42 CFR
+    2.32 redisclosure notice and keeps only the participant ID and the
+    numbers (attendance, hours, scores, objective status counts, due
+    dates); names, free text, support persons, staff, diagnoses, dates of
+    birth, flags, PHQ-9 item answers and aftercare readiness are left out.
+
     \b
     Examples:
       iopctl progress
       iopctl progress P0007 --as-of 2026-11-23
       iopctl progress P0007 --format html -o P0007-progress.html
       iopctl progress --format json
+      iopctl progress P0007 --for-disclosure --format html -o P0007.html
     """
     root = find_root(records_dir)
     loaded = records.load(root)
@@ -76,7 +88,7 @@ def command(participant_id: str | None, records_dir: str | None, as_of, fmt: str
         except records.InvalidRecords as e:
             refuse_invalid(e, "summarise the caseload")
         report = progress.caseload(loaded.records, day)
-        text = progress_report.render_caseload(report, fmt, _program_name(loaded))
+        text = progress_report.render_caseload(report, fmt, _program_name(loaded), for_disclosure)
     else:
         pid = participant_id
         rel = f"participants/{pid}.yaml"
@@ -88,7 +100,7 @@ def command(participant_id: str | None, records_dir: str | None, as_of, fmt: str
         except records.InvalidRecords as e:
             refuse_invalid(e, f"summarise the progress of {pid}")
         summary = progress.participant_progress(loaded.records, pid, day)
-        text = progress_report.render_participant(summary, fmt, _program_name(loaded))
+        text = progress_report.render_participant(summary, fmt, _program_name(loaded), for_disclosure)
     if output:
         _write(output, text)
     else:
