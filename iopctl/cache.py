@@ -20,9 +20,13 @@ wins), each with a checksum so that a damaged file is ignored, never trusted:
 
 Every key is salted with the cache format, iopctl's version, a hash of the
 packaged schemas and the Python version (marshal's format), so an upgrade or
-a schema change starts afresh. The folder is `.git/iopctl-cache/<root>` when
-the records live in a git work tree, else `.iopctl-cache/` in the records
-root (holding a `.gitignore` of `*`), or $IOPCTL_CACHE_DIR when set.
+a schema change starts afresh.
+
+The folder is $IOPCTL_CACHE_DIR/<root> when that is set, else
+`<git dir>/iopctl-cache/<root>` when the records live in a git work tree
+(the cache holds parsed record content: inside .git it sits beside every
+version of the records, and git never shows it as a change). Records outside
+git get no cache at all: validate writes nothing into a records folder.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-FORMAT = 1
+FORMAT = 2  # 2: load findings point at the line to fix (an unclosed quote's opening line...)
 ENV_DIR = "IOPCTL_CACHE_DIR"
 _MAGIC = b"IOPCACHE"
 RACY_NS = 2_000_000_000  # stat entries younger than this are not trusted next time
@@ -70,8 +74,9 @@ def _git_dir(root: Path) -> Path | None:
     return None
 
 
-def cache_dir(root: Path) -> Path:
-    """Where the cache of the records repository at root lives (see the module docstring)."""
+def cache_dir(root: Path) -> Path | None:
+    """Where the cache of the records repository at root lives (see the module docstring);
+    None for records outside git (and no $IOPCTL_CACHE_DIR): they get no cache."""
     name = hashlib.sha1(str(root.resolve()).encode("utf-8")).hexdigest()[:16]
     env = os.environ.get(ENV_DIR)
     if env:
@@ -79,7 +84,7 @@ def cache_dir(root: Path) -> Path:
     git = _git_dir(root)
     if git is not None:
         return git / "iopctl-cache" / name
-    return root / ".iopctl-cache"
+    return None
 
 
 def salt() -> str:
@@ -130,9 +135,12 @@ def _write(path: Path, value: Any) -> bool:
 
 
 class Cache:
-    """The cache of one records repository. Every failure to read or write is a miss."""
+    """The cache of one records repository. Every failure to read or write is a miss.
 
-    def __init__(self, folder: Path, salt_text: str | None = None):
+    A cache without a folder (records outside git) reads nothing and writes nothing.
+    """
+
+    def __init__(self, folder: Path | None, salt_text: str | None = None):
         self.folder = folder
         self.salt = salt_text if salt_text is not None else salt()
         self._index: dict[str, tuple] | None = None
@@ -147,10 +155,15 @@ class Cache:
     def for_root(cls, root: Path) -> "Cache":
         return cls(cache_dir(root))
 
+    @property
+    def enabled(self) -> bool:
+        """False when there is nowhere to keep a cache: every lookup misses, nothing is written."""
+        return self.folder is not None
+
     # -- the stat index ------------------------------------------------------------------
     def index(self) -> dict[str, tuple]:
         if self._index is None:
-            value = _read(self.folder / "index")
+            value = _read(self.folder / "index") if self.folder is not None else None
             ok = isinstance(value, dict) and value.get("salt") == self.salt and isinstance(value.get("files"), dict)
             self._index = value["files"] if ok else {}
             self.program_tz = value.get("program_tz") if ok and isinstance(value.get("program_tz"), str) else None
@@ -199,6 +212,8 @@ class Cache:
         before listing. An entry changed within RACY_NS of now is marked racy: a second change
         within the file system's time resolution could keep its stat, so next time it is not
         trusted (git's "racily clean" rule)."""
+        if self.folder is None:
+            return
         now = time.time_ns()
         remembered = {rel: (*st, blob, now - st[1] <= RACY_NS) for rel, (st, blob) in files.items()
                       if st is not None}
@@ -208,7 +223,6 @@ class Cache:
             _write(self.folder / "index", {"salt": self.salt, "files": remembered, "program_tz": program_tz,
                                            "dirs": folders, "listed": listed})
             self._index, self.program_tz, self._dirs, self._listed = remembered, program_tz, folders, listed
-            self._mark_ignored()
 
     # -- per-file entries ---------------------------------------------------------------------
     def entry_key(self, kind: str, blob: str) -> str:
@@ -216,7 +230,7 @@ class Cache:
 
     def entries(self) -> dict[str, bytes]:
         if self._entries is None:
-            value = _read(self.folder / "entries")
+            value = _read(self.folder / "entries") if self.folder is not None else None
             ok = isinstance(value, dict) and value.get("salt") == self.salt and isinstance(value.get("entries"), dict)
             self._entries = value["entries"] if ok else {}
         return self._entries
@@ -229,7 +243,7 @@ class Cache:
         return decode_entry(raw)
 
     def save_entries(self, entries: dict[str, bytes]) -> None:
-        if entries != self.entries():
+        if self.folder is not None and entries != self.entries():
             _write(self.folder / "entries", {"salt": self.salt, "entries": entries})
             self._entries = entries
 
@@ -239,12 +253,16 @@ class Cache:
         return hashlib.sha1(f"{self.salt}|{as_of}|{text}".encode("utf-8")).hexdigest()
 
     def result(self, key: str) -> list[tuple] | None:
+        if self.folder is None:
+            return None
         value = _read(self.folder / "results" / key)
         if isinstance(value, list) and all(isinstance(f, tuple) and len(f) == 6 for f in value):
             return value
         return None
 
     def save_result(self, key: str, findings: list[tuple]) -> None:
+        if self.folder is None:
+            return
         folder = self.folder / "results"
         if not _write(folder / key, findings):
             return
@@ -254,15 +272,6 @@ class Cache:
                 p.unlink()
         except OSError:
             pass
-        self._mark_ignored()
-
-    def _mark_ignored(self) -> None:
-        """A cache folder in the records root ignores itself in git, like pytest's."""
-        if self.folder.name == ".iopctl-cache" and not (self.folder / ".gitignore").exists():
-            try:
-                (self.folder / ".gitignore").write_text("# created by iopctl: the validation cache\n*\n")
-            except OSError:
-                pass
 
 
 def folder_stamps(root: Path) -> dict[str, tuple[int, int]]:

@@ -11,7 +11,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from iopctl import repo
 from iopctl.findings import ERROR, Finding, has_errors
@@ -313,9 +313,29 @@ def load_documents(root: Path, files: list[repo.RecordFile], cache: "Cache | Non
             if raw is not None:
                 new_entries[cache.entry_key(f.kind, blob)] = raw
     if cache is not None:
+        new_entries[FACTS_KEY] = _facts_entry(cache, files, documents, stamps)
         cache.save_entries(new_entries)
         cache.stamps = stamps
     return [d for d in documents if d is not None]
+
+
+# The entry that keeps, beside the per-file entries, every file's dependency facts
+# (changes.Facts.content(), by entry key): `validate FILE` reads them to find what FILE's
+# findings depend on without unmarshalling every file's data.
+FACTS_KEY = "facts"
+
+
+def _facts_entry(cache: "Cache", files: list[repo.RecordFile], documents: list, stamps: dict) -> bytes:
+    import marshal
+
+    from iopctl.changes import facts_of
+
+    facts = {}
+    for f, doc in zip(files, documents):
+        stamp = stamps.get(f.rel)
+        if stamp is not None and doc is not None:
+            facts[cache.entry_key(f.kind, stamp[1])] = facts_of(f.rel, f.kind, doc.data).content()
+    return marshal.dumps(facts)
 
 
 def _hash_file(path: Path) -> str | None:
@@ -338,12 +358,124 @@ def _decode(raw: Any) -> tuple[Any, list[tuple]] | None:
     return decode_entry(raw) if isinstance(raw, bytes) else None
 
 
-def semantic_findings(loaded: Loaded, as_of: dt.date) -> list[Finding]:
-    from iopctl import schedule
-    from iopctl.checks import Context, run_checks
+def present_of(rels: Iterable[str], kinds: dict[str, str | None] | None = None) -> dict[str, set[str]]:
+    """Records.present for these files: the ids (file names) of every participant, plan and
+    progress file, valid or not. `kinds`: rel -> kind, when known already."""
+    from iopctl.changes import stem_of
 
+    present: dict[str, set[str]] = {}
+    for rel in rels:
+        kind = kinds[rel] if kinds is not None else repo.kind_of(rel)
+        if kind in ("participant", "plan", "progress"):
+            present.setdefault(kind, set()).add(stem_of(rel))
+    return present
+
+
+# Files parsed to learn what they hold before load_for gives up (a full load is due anyway).
+PARSE_AT_MOST = 64
+# load_for gives up when the files needed are more than this share of the repository: a full
+# load costs little more then, and fills the cache for the next run.
+LOAD_FOR_SHARE = 0.5
+
+
+def load_for(root: Path, rels: list[str], blobs: dict[str, str], asked: Iterable[str],
+             cache: "Cache") -> Loaded | None:
+    """What `load` gives, cut down to the files the findings on `asked` can depend on
+    (changes.Graph): those files' documents and the model built from them, with `present`
+    and the load findings of the whole listing as `load` has them. The findings on `asked`
+    are then the same as a full load's.
+
+    `rels`: every record file (listing order); `blobs`: rel -> blob id of each one now.
+    Facts and data come from the cache; files it does not hold are parsed. None when that
+    cannot be done cheaply (no cache, too many files to parse, or the files needed are most
+    of the repository): load everything then.
+    """
+    import marshal
+
+    from iopctl.cache import decode_entry
+    from iopctl.changes import Facts, Graph, facts_of
+
+    entries = cache.entries()
+    if not entries:
+        return None
+    try:
+        known = marshal.loads(entries[FACTS_KEY]) if isinstance(entries.get(FACTS_KEY), bytes) else {}
+    except (ValueError, EOFError, TypeError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    top = str(root)
+    fresh: dict[str, tuple] = {}  # rel -> check_file's result, for files the cache does not hold
+    data_of: dict[str, Any] = {}  # rel -> (data, findings) decoded on the way
+    facts = []
+    kinds = {rel: repo.kind_of(rel) for rel in rels}
+    for rel in rels:
+        kind = kinds[rel]
+        blob = blobs.get(rel)
+        if kind is None or blob is None:
+            facts.append(Facts(rel, kind))
+            continue
+        key = cache.entry_key(kind, blob)
+        found = Facts.from_content(rel, kind, known.get(key))
+        if found is None:
+            entry = decode_entry(entries[key]) if isinstance(entries.get(key), bytes) else None
+            if entry is None:
+                f = repo.RecordFile(Path(os.path.join(top, rel)), rel, kind)
+                if _special(root, f) is not None:
+                    found = Facts(rel, kind)
+                else:
+                    if len(fresh) >= PARSE_AT_MOST:
+                        return None
+                    fresh[rel] = check_file(str(f.path), rel, kind)
+                    entry = fresh[rel][2:]
+            if found is None:
+                data_of[rel] = entry
+                found = facts_of(rel, kind, entry[0])
+        facts.append(found)
+    needed = Graph(facts).needed_for(asked)
+    if repo.PROGRAM_FILE in blobs:
+        needed.add(repo.PROGRAM_FILE)  # for the default as-of date, as load has it
+    if len(needed) > LOAD_FOR_SHARE * len(rels):
+        return None
+    documents = []
+    for rel in rels:
+        if rel not in needed:
+            continue
+        kind = kinds[rel]
+        f = repo.RecordFile(Path(os.path.join(top, rel)), rel, kind)
+        doc = _special(root, f)
+        if doc is None:
+            if rel in fresh:
+                entry = fresh[rel][2:]
+            elif rel in data_of:
+                entry = data_of[rel]
+            else:
+                raw = entries.get(cache.entry_key(kind, blobs[rel])) if rel in blobs else None
+                entry = decode_entry(raw) if isinstance(raw, bytes) else None
+                if entry is None:  # gone from the cache meanwhile: read it
+                    entry = check_file(str(f.path), rel, kind)[2:]
+            doc = _doc_from(f, *entry)
+        documents.append(doc)
+    findings = [x for d in documents for x in d.findings]
+    if repo.PROGRAM_FILE not in kinds:
+        findings.append(Finding(repo.PROGRAM_FILE, 1, 1, "IOP003", ERROR, "program.yaml is missing"))
+    records = build_records(root, documents)
+    records.present = present_of(rels, kinds)
+    return Loaded(records, documents, findings)
+
+
+def semantic_findings(loaded: Loaded, as_of: dt.date, only: Iterable[str] | None = None,
+                      codes: Callable[[str], bool] | None = None) -> list[Finding]:
+    """Every rule's findings. `only`: the files whose findings are wanted (rules may skip work
+    for others; findings elsewhere may still come back); `codes`: run only the rules it accepts."""
+    from iopctl import schedule
+    from iopctl.checks import CHECKS, Context, run_checks
+
+    ctx = Context(as_of=as_of, only=frozenset(only) if only is not None else None)
     with schedule.memoized():  # the records do not change while the rules run
-        return run_checks(loaded.records, Context(as_of=as_of))
+        if codes is None:
+            return run_checks(loaded.records, ctx)
+        return [x for code, fn in CHECKS if codes(code) for x in fn(loaded.records, ctx)]
 
 
 class InvalidRecords(Exception):
@@ -384,5 +516,5 @@ def today_in(timezone: str | None) -> dt.date:
     return dt.date.today()
 
 
-__all__ = ["Loaded", "load", "load_document", "build_records", "semantic_findings", "require_valid",
+__all__ = ["Loaded", "load", "load_for", "load_document", "build_records", "semantic_findings", "require_valid",
            "InvalidRecords", "has_errors", "today", "today_in", "participant_files"]

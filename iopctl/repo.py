@@ -14,6 +14,9 @@ ENV_RECORDS = "IOPCTL_RECORDS"
 KIND_FOLDERS = {"participants": "participant", "plans": "plan", "progress": "progress", "sessions": "session"}
 YAML_SUFFIXES = (".yaml", ".yml")
 MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
+# The kind of a RecordFile that is a file where a kind folder belongs (`participants` holding
+# text): listed so that it is reported (IOP001), never read as a record.
+NOT_A_FOLDER = "not-a-folder"
 
 
 class RecordsNotFound(Exception):
@@ -24,7 +27,7 @@ class RecordsNotFound(Exception):
 class RecordFile:
     path: Path  # absolute
     rel: str  # posix, relative to the root
-    kind: str | None  # None: a YAML file in no known place (IOP003)
+    kind: str | None  # None: a YAML file in no known place (IOP003); NOT_A_FOLDER: see there
 
 
 def find_root(start: Path | None = None, explicit: str | os.PathLike | None = None) -> Path:
@@ -61,18 +64,22 @@ def kind_of(rel: str) -> str | None:
     return kind if len(parts) == 2 else None
 
 
-def _walk(folder: Path) -> Iterable[Path]:
+def _walk(folder: Path, root: Path) -> Iterable[tuple[Path, bool]]:
+    """(path, is_a_linked_folder) of every file under folder, and of the folders to report."""
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = Path(dirpath)
         for name in sorted(filenames):
             if not name.startswith("."):
-                yield base / name
-        # A folder named like a record file is reported (IOP001), not walked into.
+                yield base / name, False
         for d in list(dirnames):
-            if d.endswith(YAML_SUFFIXES):
+            path = base / d
+            if d.endswith(YAML_SUFFIXES):  # a folder named like a record file is reported (IOP001)
                 dirnames.remove(d)
-                yield base / d
+                yield path, False
+            elif os.path.islink(path) and outside_root(path, root):
+                # os.walk does not follow it: its records would go unchecked without a word.
+                yield path, True
 
 
 def list_records(root: Path) -> list[RecordFile]:
@@ -80,18 +87,28 @@ def list_records(root: Path) -> list[RecordFile]:
 
     YAML files elsewhere inside a kind folder come back with kind None so that
     validate can report them; files outside the kind folders are not records.
+    So that nothing is skipped without a word, a folder symlink that leaves the
+    repository comes back as one entry (of its folder's kind, so validate reports
+    the link), and a file where a kind folder belongs with kind NOT_A_FOLDER.
     """
     out: list[RecordFile] = []
     if (root / PROGRAM_FILE).exists():
         out.append(RecordFile(root / PROGRAM_FILE, PROGRAM_FILE, "program"))
-    for folder in KIND_FOLDERS:
+    for folder, kind in KIND_FOLDERS.items():
         base = root / folder
+        if base.is_symlink() and outside_root(base, root):  # the whole folder lives elsewhere
+            out.append(RecordFile(base, folder, kind))
+            continue
         if not base.is_dir():
+            if base.exists():  # a file where the folder belongs: its records are nowhere
+                out.append(RecordFile(base, folder, NOT_A_FOLDER))
             continue
         cut = len(str(base))  # every walked path starts with base: its rel is cut from the string (fast)
-        for path in _walk(base):
+        for path, linked_folder in _walk(base, root):
             rel = folder + str(path)[cut:].replace(os.sep, "/")
-            if rel.endswith(YAML_SUFFIXES):
+            if linked_folder:
+                out.append(RecordFile(path, rel, kind))  # reported as a link leaving the repository
+            elif rel.endswith(YAML_SUFFIXES):
                 out.append(RecordFile(path, rel, kind_of(rel)))
     return sorted(out, key=lambda f: f.rel)
 

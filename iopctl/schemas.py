@@ -147,7 +147,7 @@ def _found(value: Any) -> str:
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {_number(value)}"
     if isinstance(value, str):
         return f"`{_short(value)}`"
     if isinstance(value, list):
@@ -163,14 +163,38 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _number(value: Any, limit: int = 20) -> str:
+    """A number as written back in a message: its first digits and its length when it is long."""
+    text = repr(value) if isinstance(value, float) else str(value)
+    if len(text) <= limit:
+        return text
+    digits = sum(c.isdigit() for c in text)
+    return f"{text[: limit - 1]}… ({digits:,} digits)"
+
+
+def _key_words(key: Any) -> str:
+    """A mapping key as a message names it: text quoted, and a key YAML did not read as text
+    (`~`, `true`, `0123`) as what it became."""
+    if isinstance(key, str):
+        return f"`{_short(key)}`"
+    if key is None:
+        return "the null key `~`"
+    if isinstance(key, bool):
+        return f"the key `{str(key).lower()}` (read as true/false)"
+    if isinstance(key, (int, float)):
+        return f"the key `{_number(key)}` (read as a number)"
+    return f"a {type(key).__name__} key"
+
+
 def field_name(path: tuple) -> str:
     """`tracks[0].sessions[1].days` from a path of keys and indexes."""
     out = ""
     for step in path:
-        if isinstance(step, int):
+        if isinstance(step, int) and not isinstance(step, bool):
             out += f"[{step}]"
         else:
-            out += ("." if out else "") + str(step)
+            text = "~" if step is None else str(step).lower() if isinstance(step, bool) else str(step)
+            out += ("." if out else "") + _short(text)
     return out or "the file"
 
 
@@ -195,10 +219,30 @@ def _condition(error: Any, root_schema: dict) -> str:
     return f" when {' and '.join(words)}" if words else ""
 
 
-def _messages(error: Any, doc: Document, root_schema: dict) -> Iterator[tuple[tuple, bool, str]]:
-    """(path, point_at_key, message) for one jsonschema error; several for several bad keys."""
+def _written_key(doc: Document, path: tuple) -> str | None:
+    """The last key of path as written in the file (`0123`, `~`), or None when not found."""
+    value = getattr(doc.node_at(path, key=True), "value", None)  # not found: the mapping, whose value is a list
+    return value if isinstance(value, str) else None
+
+
+def _messages(error: Any, doc: Document, root_schema: dict) -> Iterator[tuple[tuple, bool, str, Any]]:
+    """(path, point_at_key, message, topic) for one jsonschema error; several for several bad
+    keys. `topic` tells apart findings at the same place: the missing field of `required`."""
     path = tuple(error.absolute_path)
-    name = field_name(path)
+    if "propertyNames" in error.absolute_schema_path:
+        # The error is about a key of the mapping at path: point at that key, and say so.
+        key_path = path + (error.instance,)
+        raw = _written_key(doc, key_path)
+        for _, _, message, topic in _value_messages(error, doc, root_schema, path,
+                                                     f"a key in {field_name(path)}", raw):
+            yield key_path, True, message, topic
+        return
+    yield from _value_messages(error, doc, root_schema, path, field_name(path), doc.raw_scalar(path))
+
+
+def _value_messages(error: Any, doc: Document, root_schema: dict, path: tuple, name: str,
+                    raw: str | None) -> Iterator[tuple[tuple, bool, str, Any]]:
+    """_messages for an error about the value at path, named `name`, written `raw` in the file."""
     kind, value, inst = error.validator, error.validator_value, error.instance
 
     if kind == "additionalProperties" and isinstance(inst, dict):
@@ -206,64 +250,64 @@ def _messages(error: Any, doc: Document, root_schema: dict) -> Iterator[tuple[tu
         for key in inst:
             if key not in known:
                 where = f" in {name}" if path else ""
-                yield path + (key,), True, f"`{key}` is not a known field{where}{did_you_mean(key, known)}"
+                hint = did_you_mean(key, known) if isinstance(key, str) else ""
+                yield path + (key,), True, f"{_key_words(key)} is not a known field{where}{hint}", None
         return
     if kind == "required":
         missing = [k for k in value if isinstance(inst, dict) and k not in inst]
         for key in missing:
             where = f" in {name}" if path else ""
-            yield path, bool(path), f"`{key}` is required{where}{_condition(error, root_schema)}"
+            yield path, bool(path), f"`{key}` is required{where}{_condition(error, root_schema)}", key
         return
     if kind == "type":
         wanted = value if isinstance(value, list) else [value]
         words = " or ".join(TYPE_WORDS.get(w, w) for w in wanted)
         hint = ""
-        raw = doc.raw_scalar(path)
         if "string" in wanted and raw is not None and not isinstance(inst, str):
             hint = f'; put it in quotes: "{_short(raw)}"'
         elif "boolean" in wanted and isinstance(inst, str) and inst.lower() in ("yes", "no", "on", "off", "y", "n"):
             hint = "; YAML 1.2 reads yes/no/on/off as text: write true or false"
         elif "object" in wanted and isinstance(inst, list):
             hint = "; remove the leading `- `"
-        yield path, False, f"{name} must be {words}, found {_found(inst)}{hint}"
+        yield path, False, f"{name} must be {words}, found {_found(inst)}{hint}", None
         return
     if kind == "enum":
         options = ", ".join(str(v) for v in value)
-        yield path, False, f"{name}: {_found(inst)} is not one of {options}{did_you_mean(inst, value)}"
+        yield path, False, f"{name}: {_found(inst)} is not one of {options}{did_you_mean(inst, value)}", None
         return
     if kind == "const":
-        yield path, False, f"{name} must be {json.dumps(value)}, found {_found(inst)}"
+        yield path, False, f"{name} must be {json.dumps(value)}, found {_found(inst)}", None
         return
     if kind == "pattern":
         words = PATTERN_WORDS.get(value, f"text matching {value}")
-        yield path, False, f"{name}: {_found(inst)} is not {words}"
+        yield path, False, f"{name}: {_found(inst)} is not {words}", None
         return
     if kind == "format":
         if value == "date":
-            yield path, False, f"{name}: {_found(inst)} is not a real date (expected YYYY-MM-DD)"
+            yield path, False, f"{name}: {_found(inst)} is not a real date (expected YYYY-MM-DD)", None
         else:
-            yield path, False, f"{name}: {_found(inst)} is not a valid {value}"
+            yield path, False, f"{name}: {_found(inst)} is not a valid {value}", None
         return
     if kind in ("minimum", "exclusiveMinimum"):
-        yield path, False, f"{name}: {inst} is below the minimum of {value}"
+        yield path, False, f"{name}: {_number(inst)} is below the minimum of {value}", None
         return
     if kind in ("maximum", "exclusiveMaximum"):
-        yield path, False, f"{name}: {inst} is above the maximum of {value}"
+        yield path, False, f"{name}: {_number(inst)} is above the maximum of {value}", None
         return
     if kind == "minItems":
-        yield path, False, f"{name} needs at least {value} item{'s' if value != 1 else ''}"
+        yield path, False, f"{name} needs at least {value} item{'s' if value != 1 else ''}", None
         return
     if kind == "maxItems":
-        yield path, False, f"{name} takes at most {value} items"
+        yield path, False, f"{name} takes at most {value} items", None
         return
     if kind == "minLength":
-        yield path, False, f"{name} must not be empty"
+        yield path, False, f"{name} must not be empty", None
         return
     if kind == "maxLength":
-        yield path, False, f"{name} is longer than {value} characters"
+        yield path, False, f"{name} is longer than {value} characters", None
         return
     if kind == "uniqueItems":
-        yield path, False, f"{name} lists the same item twice"
+        yield path, False, f"{name} lists the same item twice", None
         return
     if kind in ("oneOf", "anyOf") and error.context and not _all_matched(error):
         from jsonschema.exceptions import best_match
@@ -271,9 +315,9 @@ def _messages(error: Any, doc: Document, root_schema: dict) -> Iterator[tuple[tu
         yield from _messages(best_match(error.context), doc, root_schema)
         return
     if kind == "not":
-        yield path, False, f"{name}: {error.message}"
+        yield path, False, f"{name}: {_short(error.message, 120)}", None
         return
-    yield path, False, f"{name}: {_short(error.message, 120)}"
+    yield path, False, f"{name}: {_short(error.message, 120)}", None
 
 
 def _all_matched(error: Any) -> bool:
@@ -293,18 +337,47 @@ def check_schema(doc: Document, fast: bool = True) -> list[Finding]:
         return [doc.finding("IOP002", ERROR, f"the file is empty; expected a {doc.kind} record")]
     if fast and fast_valid(doc.kind, doc.data):
         return []
+    try:
+        return _schema_findings(doc)
+    except RecursionError:  # jsonschema recurses, and its messages repr the value: deep data ends it
+        return [_too_deep(doc)]
+
+
+def _schema_findings(doc: Document) -> list[Finding]:
     v = validator(doc.kind)
     errors = sorted(v.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path])
     findings = []
     seen: set[tuple] = set()
     for error in errors:
-        for path, key, message in _messages(error, doc, v.schema):
+        for path, key, message, topic in _messages(error, doc, v.schema):
             # One finding per value: `soon` as a date breaks both the pattern and the format.
-            if (path, key) in seen and not key:
+            # Each missing field is a finding of its own, though all sit at their mapping.
+            if (path, key, topic) in seen and not key:
                 continue
-            seen.add((path, key))
+            seen.add((path, key, topic))
             findings.append(doc.finding("IOP002", ERROR, message, path, key=key))
     return sorted(set(findings))
+
+
+def _too_deep(doc: Document) -> Finding:
+    """The finding for data nested too deeply for jsonschema: at the top-level field holding
+    the deepest value (found without recursion)."""
+    def children(value: Any) -> Any:
+        return value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+
+    top, deepest = None, 0  # the field, and how many lists or mappings deep its value goes
+    stack: list[tuple[Any, Any, int]] = [(key, value, 0) for key, value in children(doc.data)]
+    while stack:
+        field, value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            depth += 1
+            if depth > deepest:
+                top, deepest = field, depth
+            stack.extend((field, child, depth) for _, child in children(value))
+    path = (top,) if top is not None else ()
+    where = f"{field_name(path)}: " if path else ""
+    return doc.finding("IOP002", ERROR, f"{where}lists or mappings nested {deepest:,} levels deep; "
+                                        "a record nests a few levels", path)
 
 
 def is_valid(kind: str, data: Any) -> bool:

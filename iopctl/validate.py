@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from iopctl import repo
 from iopctl.findings import Finding, count
@@ -46,15 +46,14 @@ def validate(
 ) -> Report:
     """Validate the repository at root; with `paths`, report only on those files (or folders).
 
-    Cross-file rules need the whole repository, so everything is loaded; the
-    report is then cut down to the files asked about. With `cache`, results
-    are kept in the repository's cache (iopctl/cache.py): an unchanged
-    repository is answered without loading anything, and unchanged files are
-    not parsed again. `jobs`: worker processes (records.load). Neither
-    changes the findings.
+    The report on `paths` is always what a whole run reports on them. With
+    `cache`, results are kept in the repository's cache (iopctl/cache.py): an
+    unchanged repository is answered without loading anything, unchanged files
+    are not parsed again, and with `paths` only the files their findings can
+    depend on are loaded (changes.Graph, records.load_for). `jobs`: worker
+    processes (records.load). Neither changes the findings.
     """
-    rels, findings = _all_findings(root, as_of, cache, jobs)
-    checked = list(rels)
+    asked = None
     if paths is not None:
         wanted = [repo.record_file(root, p).rel for p in paths]
         prefixes = tuple(w.rstrip("/") + "/" for w in wanted)
@@ -62,6 +61,10 @@ def validate(
         def asked(rel: str) -> bool:
             return rel in wanted or rel.startswith(prefixes) or "." in wanted
 
+    codes = lambda code: _selected(code, select, ignore)  # noqa: E731
+    rels, findings = _all_findings(root, as_of, cache, jobs, asked, codes)
+    checked = list(rels)
+    if asked is not None:
         checked = [rel for rel in checked if asked(rel)]
         for w in wanted:  # a named file that is not a record at all
             path = root / w
@@ -74,30 +77,32 @@ def validate(
                     checked.append(w)
         findings = [f for f in findings if asked(f.file)]
     # Sorted by position; findings at the same place keep the order the rules produced them in.
-    unique = dict.fromkeys(f for f in findings if _selected(f.code, select, ignore))
+    unique = dict.fromkeys(f for f in findings if codes(f.code))
     findings = sorted(unique, key=lambda f: (f.file, f.line, f.column))
     return Report(findings, len(checked))
 
 
-def _all_findings(root: Path, as_of: dt.date | None, use_cache: bool,
-                  jobs: int | None) -> tuple[list[str], list[Finding]]:
+def _all_findings(root: Path, as_of: dt.date | None, use_cache: bool, jobs: int | None,
+                  asked: Callable[[str], bool] | None = None,
+                  codes: Callable[[str], bool] | None = None) -> tuple[list[str], list[Finding]]:
     """The record files (root-relative) and their load, schema and semantic findings, in the
-    order the rules give them."""
-    store = dirs = None
+    order the rules give them. With `asked`, the findings on the files it accepts are all
+    there, others may be missing."""
+    store = dirs = listed = None
     if use_cache:
         from iopctl.cache import Cache, folder_stamps
 
         store = Cache.for_root(root)
-        rels = store.unchanged_listing(root)  # no folder changed: the same files as last time
-        if rels is not None:
-            hit = _cached_result(store, root, rels, as_of)
+        listed = store.unchanged_listing(root)  # no folder changed: the same files as last time
+        if listed is not None:
+            hit = _from_cache(store, root, listed, as_of, asked, codes)
             if hit is not None:
-                return rels, hit
+                return listed, hit
         dirs = folder_stamps(root)  # taken before listing: a file added later changes a folder later
     files = repo.list_records(root)
     rels = [f.rel for f in files]
-    if store is not None:
-        hit = _cached_result(store, root, rels, as_of)
+    if store is not None and listed is None:  # (with the same listing as above, the cache said no already)
+        hit = _from_cache(store, root, rels, as_of, asked, codes)
         if hit is not None:
             store.save_index(store.index_stamps(), store.program_tz, dirs, rels)
             return rels, hit
@@ -118,16 +123,47 @@ def _all_findings(root: Path, as_of: dt.date | None, use_cache: bool,
     return rels, findings
 
 
-def _cached_result(store, root: Path, rels: list[str], as_of: dt.date | None) -> list[Finding] | None:
-    key = _result_key(store, root, rels, as_of)
-    hit = store.result(key) if key is not None else None
-    return [Finding(*f) for f in hit] if hit is not None else None
+def _from_cache(store, root: Path, rels: list[str], as_of: dt.date | None,
+                asked: Callable[[str], bool] | None, codes: Callable[[str], bool] | None) -> list[Finding] | None:
+    """Findings without a full load: the cached result of a whole run on these files as they
+    are now; else, with `asked`, a run on the part of the repository the asked files depend
+    on (records.load_for). None when neither can be had."""
+    blobs = _blobs(store, root, rels)
+    if blobs is None:
+        return None
+    day = as_of
+    if day is None and store.program_tz is not None:
+        from iopctl.records import today_in
+
+        day = today_in(store.program_tz or None)  # "": the last run had no valid program.yaml
+    if day is not None:
+        hit = store.result(store.result_key(blobs, day.isoformat()))
+        if hit is not None:
+            return [Finding(*f) for f in hit]
+    if asked is None:
+        return None
+    return _part_findings(store, root, rels, dict(blobs), as_of, asked, codes)
 
 
-def _result_key(store, root: Path, rels: list[str], as_of: dt.date | None) -> str | None:
-    """The key of the cached result for these files as they are now, or None when there is none
-    to be had (no index yet, too many files new or changed since, or no program time zone for
-    a default as-of date). Files the index cannot vouch for by their stat are hashed."""
+def _part_findings(store, root: Path, rels: list[str], blobs: dict[str, str], as_of: dt.date | None,
+                   asked: Callable[[str], bool], codes: Callable[[str], bool] | None) -> list[Finding] | None:
+    from iopctl import records as records_mod
+
+    wanted = [rel for rel in rels if asked(rel)]
+    if len(wanted) > records_mod.LOAD_FOR_SHARE * len(rels):
+        return None  # most of the repository: a full run is as quick, and fills the cache
+    with records_mod.paused_gc():
+        loaded = records_mod.load_for(root, rels, blobs, wanted, store)
+        if loaded is None:
+            return None
+        day = as_of or records_mod.today(loaded.records)
+        return loaded.findings + records_mod.semantic_findings(loaded, day, only=wanted, codes=codes)
+
+
+def _blobs(store, root: Path, rels: list[str]) -> list[tuple[str, str]] | None:
+    """(rel, blob id) of every file as it is now, or None when that cannot be had cheaply (no
+    index yet, too many files new or changed since, a file gone or unreadable). Files the
+    index cannot vouch for by their stat are hashed."""
     import os
 
     from iopctl.cache import blob_id
@@ -151,13 +187,7 @@ def _result_key(store, root: Path, rels: list[str], as_of: dt.date | None) -> st
         except OSError:  # gone, unreadable, a folder: let loading report it
             return None
         blobs.append((rel, blob))
-    if as_of is None:
-        from iopctl.records import today_in
-
-        if store.program_tz is None:
-            return None
-        as_of = today_in(store.program_tz or None)  # "": the last run had no valid program.yaml
-    return store.result_key(blobs, as_of.isoformat())
+    return blobs
 
 
 # New or changed files hashed before giving up on a cached result: past this, loading is due anyway.

@@ -10,6 +10,7 @@ never depends on which parser ran.
 from __future__ import annotations
 
 import re
+import sys
 from sys import intern
 from typing import Any
 
@@ -39,6 +40,11 @@ _CORE_RESOLVERS = [
     ),
 ]
 
+# What YAML counts as a line break (libyaml's marks too): a line and column computed here
+# must count lines as the parser does, or a CR-only file puts every finding on line 1.
+LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+BREAK_CHARS = "\r\n\x85\u2028\u2029"
+
 # More alias expansion than this is an alias bomb ("billion laughs"), not a record.
 MAX_EXPANDED_NODES = 100_000
 
@@ -51,13 +57,43 @@ class AliasBombError(ConstructorError):
     """Aliases expand the document beyond MAX_EXPANDED_NODES."""
 
 
+class NumberTooLongError(ConstructorError):
+    """A whole number with more decimal digits than Python converts (4,300 by default)."""
+
+
+class BadCharacterError(yaml.MarkedYAMLError):
+    """A character YAML does not allow (NUL, ESC...), with its line and column.
+
+    PyYAML's ReaderError gives only an offset (of the UTF-8 bytes in libyaml,
+    of the characters in the pure-Python reader): load() turns it into this.
+    """
+
+
+# Control characters a user may recognise by name.
+_CHARACTER_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x0C: "form feed", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def _max_digits() -> int:
+    """Python's limit on decimal digits in int() and str() (0: none, before Python 3.11)."""
+    return getattr(sys, "get_int_max_str_digits", lambda: 0)()
+
+
 def _construct_int(loader: SafeConstructor, node: Any) -> int:
+    # A number Python could not turn back into decimal text (str() raises ValueError past
+    # sys.get_int_max_str_digits) would break every message that shows it: refused here.
     text = loader.construct_scalar(node)
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)  # YAML 1.2: a leading zero is still decimal
+    try:
+        if text.startswith(("0o", "0x")):
+            value = int(text[2:], 8 if text[1] == "o" else 16)
+            limit = _max_digits()
+            if limit and value.bit_length() > (limit - 1) * 3.32:  # 3.32 bits a decimal digit
+                raise ValueError("too long to print")
+            return value
+        return int(text, 10)  # YAML 1.2: a leading zero is still decimal
+    except ValueError:
+        digits = len(text) - 2 if text.startswith(("0o", "0x")) else sum(c.isdigit() for c in text)
+        raise NumberTooLongError(None, None, f"a number {digits:,} digits long is not a value a record can hold",
+                                 node.start_mark) from None
 
 
 class _Yaml12Mixin:
@@ -224,7 +260,34 @@ _SCALAR_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.or
                 "tag:yaml.org,2002:null"}
 
 
+def _bad_character(err: yaml.reader.ReaderError, text: str, loader_class: type) -> BadCharacterError:
+    """The ReaderError as an error with a line and column (what a user can go to)."""
+    at = err.position
+    if HAVE_LIBYAML and issubclass(loader_class, yaml.CSafeLoader):  # libyaml counts UTF-8 bytes
+        at = len(text.encode("utf-8")[:at].decode("utf-8", "ignore"))
+    at = max(0, min(at, len(text)))
+    breaks = list(LINE_BREAK.finditer(text, 0, at))
+    line = len(breaks)
+    column = at - (breaks[-1].end() if breaks else 0)
+    code = err.character if isinstance(err.character, int) else ord(text[at:at + 1] or "\0")
+    name = _CHARACTER_NAMES.get(code)
+    what = f"U+{code:04X}" + (f" ({name})" if name else "")
+    kind = "control character" if code < 0x20 or 0x7F <= code < 0xA0 else "character"
+    mark = yaml.Mark("<file>", at, line, column, None, None)
+    return BadCharacterError(None, None, f"the file holds the {kind} {what}, which YAML does not allow: "
+                                         "remove it (or retype the text around it)", mark)
+
+
 def load(text: str, loader_class: type = FastLoader, fast: bool = True) -> Any:
+    """Parse one YAML document with YAML 1.2 semantics (see _load); a character YAML does not
+    allow raises BadCharacterError with its line and column."""
+    try:
+        return _load(text, loader_class, fast)
+    except yaml.reader.ReaderError as e:
+        raise _bad_character(e, text, loader_class) from None
+
+
+def _load(text: str, loader_class: type, fast: bool) -> Any:
     """Parse one YAML document with YAML 1.2 semantics.
 
     Raises yaml.YAMLError (with a mark) for anything that is not one valid
@@ -267,3 +330,26 @@ def compose(text: str) -> Any:
         return loader.get_single_node()
     finally:
         loader.dispose()
+
+
+class _ScalarConstructor(SafeConstructor):
+    """Just enough of a constructor to turn one scalar node into its value."""
+
+
+_SCALARS = _ScalarConstructor()
+
+
+def scalar_value(node: Any) -> Any:
+    """The value of a composed scalar node (a key's, to find it again by its value): what
+    load() makes of it. Raises ValueError for a node that is not a plain scalar."""
+    tag = node.tag
+    if not isinstance(node, yaml.ScalarNode):
+        raise ValueError("not a scalar")
+    if tag == _STR:
+        return node.value
+    if tag not in _SCALAR_TAGS:
+        raise ValueError(f"no value for {tag}")
+    try:
+        return FastLoader.yaml_constructors[tag](_SCALARS, node)
+    except yaml.YAMLError as e:
+        raise ValueError(str(e)) from None

@@ -1,5 +1,6 @@
 """The validation cache (iopctl/cache.py): keyed by content, schemas and iopctl's version;
-damaged files ignored; --no-cache neither reads nor writes it."""
+damaged files ignored; --no-cache neither reads nor writes it; kept only inside .git (or
+$IOPCTL_CACHE_DIR): records outside git get none."""
 import datetime as dt
 import os
 import subprocess
@@ -49,10 +50,26 @@ def make_repo(root: Path, people: int = 3) -> Path:
     return root
 
 
+def git_init(folder: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+
+
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
+    """Records in a git work tree of their own: the cache lives in its .git."""
     monkeypatch.delenv(cache.ENV_DIR, raising=False)
-    return make_repo(tmp_path / "records")
+    root = make_repo(tmp_path / "records")
+    git_init(root)
+    return root
+
+
+def everything(folder: Path) -> dict[str, tuple]:
+    """Every entry under folder (links not followed) with its kind and content."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        out[rel] = ("dir",) if path.is_dir() else ("file", path.read_bytes(), path.stat().st_mtime_ns)
+    return out
 
 
 @pytest.fixture
@@ -84,7 +101,7 @@ def test_an_unchanged_repository_is_answered_from_the_cache(repo, checked):
     checked.clear()
     assert run(repo) == first
     assert checked == []
-    assert (repo / ".iopctl-cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert sorted(p.name for p in cache.cache_dir(repo).iterdir()) == ["entries", "index", "results"]
 
 
 def test_a_content_change_is_seen_even_with_the_same_size_and_mtime(repo, checked):
@@ -135,7 +152,7 @@ def test_an_iopctl_version_change_invalidates_everything(repo, checked, monkeypa
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "bad-checksum", "wrong-shape"])
 def test_a_damaged_cache_is_ignored(repo, checked, damage):
     first = run(repo)
-    folder = repo / ".iopctl-cache"
+    folder = cache.cache_dir(repo)
     for path in [folder / "index", folder / "entries", *(folder / "results").iterdir()]:
         raw = path.read_bytes()
         if damage == "truncate":
@@ -157,7 +174,7 @@ def test_no_cache_neither_reads_nor_writes(repo):
     runner = CliRunner()
     args = ["validate", "--records", str(repo), "--as-of", "2026-11-23"]
     assert runner.invoke(cli, args + ["--no-cache"]).exit_code == 0
-    assert not (repo / ".iopctl-cache").exists()
+    assert not cache.cache_dir(repo).exists()
     assert runner.invoke(cli, args).exit_code == 0  # fills the cache
     # Plant a result for exactly this state of the repository: the cache is read...
     store = cache.Cache.for_root(repo)
@@ -173,16 +190,53 @@ def test_no_cache_neither_reads_nor_writes(repo):
     assert clean.exit_code == 0 and "planted" not in clean.output
 
 
-def test_the_cache_lives_in_git_when_there_is_a_git_repository(tmp_path, monkeypatch):
+def test_the_cache_lives_in_the_git_dir_of_the_repository_holding_the_records(tmp_path, monkeypatch):
     monkeypatch.delenv(cache.ENV_DIR, raising=False)
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    root = make_repo(tmp_path / "records")
+    git_init(tmp_path)
+    root = make_repo(tmp_path / "records")  # records in a folder of a bigger git work tree
     assert cache.cache_dir(root).parent == tmp_path / ".git" / "iopctl-cache"
+    before = everything(root)
     validate(root, as_of=AS_OF, cache=True)
-    assert not (root / ".iopctl-cache").exists()
+    assert everything(root) == before  # nothing written into the records folder
     assert (cache.cache_dir(root) / "index").is_file()
     monkeypatch.setenv(cache.ENV_DIR, str(tmp_path / "elsewhere"))
     assert cache.cache_dir(root).parent == tmp_path / "elsewhere"
+
+
+def test_a_worktree_keeps_its_cache_in_its_own_git_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv(cache.ENV_DIR, raising=False)
+    main = tmp_path / "main"
+    git_init(main)
+    make_repo(main / "records")
+    git = ["git", "-C", str(main), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "records"], check=True)
+    subprocess.run([*git, "worktree", "add", "-q", str(tmp_path / "wt")], check=True)
+    root = tmp_path / "wt" / "records"
+    assert cache.cache_dir(root).parent == main / ".git" / "worktrees" / "wt" / "iopctl-cache"
+    before = everything(tmp_path / "wt")
+    assert run(root) == []
+    assert everything(tmp_path / "wt") == before
+    assert (cache.cache_dir(root) / "index").is_file()
+
+
+def test_records_outside_git_get_no_cache_and_nothing_is_written(tmp_path, monkeypatch, checked):
+    monkeypatch.delenv(cache.ENV_DIR, raising=False)
+    root = make_repo(tmp_path / "records")
+    (root / "participants" / "P0002.yaml").write_text(PARTICIPANT.format(pid="P0002", name="[unclosed"))
+    assert cache.cache_dir(root) is None and not cache.Cache.for_root(root).enabled
+    before = everything(tmp_path)
+    first = run(root)
+    assert first == ["participants/P0002.yaml:3:17: IOP001 error: YAML syntax error: the [ list that starts "
+                     "here is not closed: a ] is missing, or a comma between items (the parser gave up at "
+                     "line 4, column 14)"]
+    checked.clear()
+    assert run(root) == first
+    assert len(checked) == 4  # nothing was kept: every file read again
+    assert everything(tmp_path) == before  # nothing written, in the records folder or beside it
+    result = CliRunner().invoke(cli, ["validate", "--records", str(root), "--as-of", "2026-11-23"])
+    assert result.exit_code == 1
+    assert everything(tmp_path) == before
 
 
 def _hammer(root: str) -> list[str]:
@@ -198,7 +252,7 @@ def test_overlapping_runs_leave_a_working_cache(repo):
         outcomes = pool.map(_hammer, [str(repo)] * 3)
     assert all(run == expected for runs in outcomes for run in runs)
     assert texts(validate(repo, as_of=AS_OF, cache=True)) == expected
-    leftovers = [p.name for p in (repo / ".iopctl-cache").rglob("*.tmp")]
+    leftovers = [p.name for p in cache.cache_dir(repo).rglob("*.tmp")]
     assert leftovers == []
 
 
@@ -212,7 +266,7 @@ def backdate(root: Path, seconds: int = 3600) -> None:
 def test_while_no_folder_changes_the_files_are_not_listed_again(repo, monkeypatch):
     from iopctl import repo as repo_mod
 
-    first = run(repo)  # creates .iopctl-cache/ in the records root: the root folder changes
+    first = run(repo)  # fills the cache in .git/: the records root's own entry (.git) changes
     backdate(repo)
     assert run(repo) == first  # lists the files again, and stamps the folders as they are now
     calls = []

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_base_repository_is_clean(tmp_path):
 # -- IOP001 ------------------------------------------------------------------
 
 BAD_YAML = {
-    "syntax error": ("id: P0001\npreferred_name: [Alex\n", 3, 1),
+    "syntax error": ("id: P0001\npreferred_name: [Alex\n", 2, 17),  # the unclosed [, not the end of the file
     "duplicate key": ("id: P0001\nid: P0002\n", 2, 1),
     "tab indentation": ("supports:\n\t- id: sam\n", 2, 1),
     "merge conflict": ("id: P0001\n<<<<<<< HEAD\nstatus: active\n=======\nstatus: on-hold\n>>>>>>> b\n", 2, 1),
@@ -341,3 +342,205 @@ def test_iop002_one_finding_per_bad_value(tmp_path):
     docs["participants/P0001.yaml"]["admitted"] = "soon"  # breaks the date pattern and the date format
     findings = run(tmp_path, docs, code="IOP002")
     assert [f.message for f in findings] == ["admitted: `soon` is not a date as YYYY-MM-DD"]
+
+
+# -- load and schema findings point at the line to fix (the bad-input corpus, in small) ------
+
+PARTICIPANT_HEAD = "schema_version: 1\nid: P0001\n"  # lines 1-2 of the raw participants below
+
+
+def participant_findings(tmp_path, text, code=None):
+    docs = base_records()
+    del docs["participants/P0001.yaml"]
+    raw = {"participants/P0001.yaml": text}
+    return [f for f in run(tmp_path, docs, raw, code) if f.file == "participants/P0001.yaml"]
+
+
+UNCLOSED = {
+    # name: (text after PARTICIPANT_HEAD, line, column, message)
+    "double quote": ('preferred_name: "Alex\nstatus: active\ntrack: adult\n', 3, 17,
+                     'YAML syntax error: the quoted text that starts here has no closing " '
+                     "(the parser reached the end of the file)"),
+    "single quote": ("preferred_name: 'Alex\nstatus: active\n", 3, 17,
+                     "YAML syntax error: the quoted text that starts here has no closing ' "
+                     "(the parser reached the end of the file)"),
+    # (in a flow list, `music` and `status` would make one key over two lines: the parser stops at the `:`)
+    "bracket": ("strengths: [art, music\nstatus: active\n", 3, 12,
+                "YAML syntax error: the [ list that starts here is not closed: a ] is missing, or a comma "
+                "between items (the parser gave up at line 4, column 7)"),
+    "bracket, in a list item": ("supports:\n  - involvement: [family\n    name: Sam\nstatus: active\n", 4, 18,
+                                "YAML syntax error: the [ list that starts here is not closed: a ] is missing, "
+                                "or a comma between items (the parser gave up at line 5, column 9)"),
+    "bracket at the end": ("strengths: [art, music\n", 3, 12,
+                           "YAML syntax error: the [ list that starts here is not closed: a ] is missing, or a "
+                           "comma between items (the parser reached the end of the file)"),
+    "brace": ("cultural_considerations: {interpreter: false\n", 3, 26,
+              "YAML syntax error: the { mapping that starts here is not closed: a } is missing, or a comma "
+              "between entries (the parser reached the end of the file)"),
+    "key without colon": ("status active\ntrack: adult\n", 3, 1,
+                          "YAML syntax error: this line has no `:` after its key (a mapping entry is `key: value`)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNCLOSED))
+def test_iop001_an_unclosed_quote_bracket_or_key_is_reported_where_it_opens(tmp_path, name):
+    text, line, column, message = UNCLOSED[name]
+    findings = participant_findings(tmp_path, PARTICIPANT_HEAD + text)
+    assert [(f.line, f.column, f.code, f.message) for f in findings] == [(line, column, "IOP001", message)]
+
+
+def test_iop001_errors_at_a_precise_place_keep_it(tmp_path):
+    # A bad escape inside a quote is where it is, not where the quote opens; a block error
+    # is on the line that breaks the block.
+    text = PARTICIPANT_HEAD + 'preferred_name: "Al\\qex"\n'
+    (finding,) = participant_findings(tmp_path, text)
+    assert (finding.line, finding.column) == (3, 20)
+    (finding,) = participant_findings(tmp_path, PARTICIPANT_HEAD + "status: active\n  track: adult\n")
+    assert (finding.line, finding.code) == (4, "IOP001")
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_iop001_a_control_character_is_placed_by_line_and_column_and_named(tmp_path, newline):
+    text = PARTICIPANT_HEAD.replace("\n", newline) + "preferred_name: Zoë\x1b" + newline + "status: active" + newline
+    (finding,) = participant_findings(tmp_path, text)
+    assert (finding.line, finding.column, finding.code) == (3, 20, "IOP001")  # Z=17, o=18, ë=19
+    assert finding.message == ("the file holds the control character U+001B (ESC), which YAML does not allow: "
+                               "remove it (or retype the text around it)")
+
+
+def test_a_control_character_has_the_same_place_in_both_parsers():
+    import yaml
+
+    from iopctl import yaml12
+
+    text = "a: ééé\nb: x\x00y\n"
+    places = []
+    for loader_class in (yaml12.FastLoader, yaml12.PureLoader):
+        with pytest.raises(yaml12.BadCharacterError) as caught:
+            yaml12.load(text, loader_class)
+        mark = caught.value.problem_mark
+        places.append((mark.line, mark.column))
+        assert "U+0000 (NUL)" in caught.value.problem and isinstance(caught.value, yaml.YAMLError)
+    assert places == [(1, 4), (1, 4)]
+
+
+@pytest.mark.parametrize("number, digits", [("9" * 5000, "5,000"), ("0x" + "f" * 4000, "4,000")])
+def test_iop001_a_number_too_long_for_python_is_a_finding(tmp_path, number, digits):
+    # (Python reads at most 4,300 decimal digits, and cannot print a longer number in a message.)
+    docs = base_records()
+    del docs["sessions/2026-11/2026-11-02-adult-group.yaml"]
+    raw = {"sessions/2026-11/2026-11-02-adult-group.yaml":
+           "schema_version: 1\ndate: '2026-11-02'\nsession: adult/group\nstatus: held\nminutes: " + number + "\n"}
+    findings = [f for f in run(tmp_path, docs, raw) if f.file.startswith("sessions/")]
+    assert [(f.line, f.column, f.code, f.message) for f in findings] == [
+        (5, 10, "IOP001", f"a number {digits} digits long is not a value a record can hold")]
+
+
+def test_iop002_long_values_are_not_echoed_at_length(tmp_path):
+    docs = base_records()
+    docs["sessions/2026-11/2026-11-02-adult-group.yaml"]["minutes"] = int("9" * 4000)
+    docs["participants/P0001.yaml"]["status"] = "x" * 5000
+    findings = run(tmp_path, docs, code="IOP002")
+    assert [f.message for f in findings] == [
+        "status: `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not one of referred, active, on-hold, discharged, "
+        "withdrawn",
+        "minutes: 9999999999999999999… (4,000 digits) is above the maximum of 600",
+    ]
+
+
+def test_iop001_deep_block_nesting_is_refused_before_the_parser_crashes(tmp_path):
+    # 100,000 levels would overflow libyaml's C stack (a crash, not an exception).
+    findings = participant_findings(tmp_path, PARTICIPANT_HEAD + "strengths:\n" + "- " * 100_000 + "x\n")
+    assert [(f.line, f.code, f.message) for f in findings] == [
+        (4, "IOP001", "lists or mappings nested more than 2,000 levels deep")]
+    # Indentation alone, with CR line ends (a line is what YAML counts as one).
+    deep = "".join(" " * i + "k:\r" for i in range(2100))
+    findings = participant_findings(tmp_path, PARTICIPANT_HEAD.replace("\n", "\r") + deep)
+    # line 3 + j opens the mapping at depth j + 1 (the root is depth 1): depth 2,001 is on line 2,003
+    assert [(f.line, f.code) for f in findings] == [(2003, "IOP001")]
+
+
+def test_block_nesting_under_the_limit_is_loaded_and_judged_by_the_schema(tmp_path):
+    # (deeper than jsonschema can recurse: the finding names the field instead of the bad item)
+    text = PARTICIPANT_HEAD + "preferred_name: Alex\ndate_of_birth: '1988-04-12'\nstatus: active\n" \
+        "admitted: '2026-11-02'\ntrack: adult\nstrengths:\n" + "- " * 1500 + "x\n"
+    findings = participant_findings(tmp_path, text)
+    assert [(f.line, f.column, f.code, f.message) for f in findings] == [
+        (9, 1, "IOP002", "strengths: lists or mappings nested 1,500 levels deep; a record nests a few levels")]
+
+
+def test_iop002_every_missing_field_of_an_empty_mapping(tmp_path):
+    docs = base_records()
+    del docs["sessions/2026-11/2026-11-02-adult-group.yaml"]
+    raw = {"sessions/2026-11/2026-11-02-adult-group.yaml": "{}\n"}
+    findings = [f for f in run(tmp_path, docs, raw) if f.file.startswith("sessions/")]
+    assert [(f.line, f.column, f.message) for f in findings] == [
+        (1, 1, "`date` is required"), (1, 1, "`schema_version` is required"), (1, 1, "`session` is required"),
+        (1, 1, "`status` is required")]
+
+
+@pytest.mark.parametrize("text", ["---\n", "---", "# nothing yet\n---\n"])
+def test_iop002_an_empty_document_is_reported_inside_the_file(tmp_path, text):
+    (finding,) = participant_findings(tmp_path, text)
+    last_line = max(1, text.count("\n"))
+    assert (finding.line, finding.column, finding.message) == (
+        last_line, 1, "the file is empty; expected a participant record")
+
+
+def test_iop002_keys_that_are_not_text_are_found_and_named(tmp_path):
+    base = PARTICIPANT_HEAD + "preferred_name: Alex\ndate_of_birth: '1988-04-12'\nstatus: active\n" \
+        "admitted: '2026-11-02'\ntrack: adult\n"
+    findings = participant_findings(tmp_path, base + "~: x\ntrue: y\n12: z\n'12': w\n", code="IOP002")
+    assert [(f.line, f.column, f.message) for f in findings] == [
+        (8, 1, "the null key `~` is not a known field"),
+        (9, 1, "the key `true` (read as true/false) is not a known field"),
+        (10, 1, "the key `12` (read as a number) is not a known field"),
+        (11, 1, "`12` is not a known field"),  # the text "12", not the number 12 a line above
+    ]
+
+
+def test_iop002_a_key_that_must_be_text_points_at_the_key(tmp_path):
+    docs = base_records()
+    del docs["sessions/2026-11/2026-11-02-adult-group.yaml"]
+    raw = {"sessions/2026-11/2026-11-02-adult-group.yaml":
+           "schema_version: 1\ndate: '2026-11-02'\nsession: adult/group\nstatus: held\nattendance:\n"
+           "  P0001: present\n  0123: present\n  \"a b\": late\n"}
+    findings = [f for f in run(tmp_path, docs, raw, code="IOP002")]
+    assert [(f.line, f.column, f.message) for f in findings] == [
+        (7, 3, 'a key in attendance must be text, found the number 123; put it in quotes: "0123"'),
+        (8, 3, "a key in attendance: `a b` is not an id: letters, digits, - and _, at most 40 characters"),
+    ]
+
+
+# -- the listing: nothing under the kind folders is skipped without a word --------------------
+
+
+def test_iop001_a_folder_symlink_leaving_the_repository(tmp_path):
+    root = write_repo(tmp_path / "repo")
+    outside = tmp_path / "elsewhere" / "2026-11"
+    outside.parent.mkdir()
+    (root / "sessions" / "2026-11").rename(outside)
+    (root / "sessions" / "2026-11").symlink_to(outside, target_is_directory=True)
+    inside = root / "sessions" / "2026-12"  # a link that stays inside is no finding (as before)
+    inside.symlink_to(root / "participants", target_is_directory=True)
+    findings = validate(root, as_of=AS_OF).findings
+    assert as_tuples(findings) == [("sessions/2026-11", 1, 1, "IOP001", "error",
+                                    "is a symbolic link that points outside the records repository")]
+
+
+def test_iop001_a_whole_kind_folder_linked_outside(tmp_path):
+    root = write_repo(tmp_path / "repo")
+    (root / "progress").rename(tmp_path / "progress")
+    (root / "progress").symlink_to(tmp_path / "progress", target_is_directory=True)
+    findings = validate(root, as_of=AS_OF).findings
+    assert [(f.file, f.code) for f in findings if f.severity == "error"] == [("progress", "IOP001")]
+
+
+def test_iop001_a_file_where_a_kind_folder_belongs(tmp_path):
+    root = write_repo(tmp_path / "repo")
+    shutil.rmtree(root / "progress")
+    (root / "progress").write_text("P0001\n")
+    findings = validate(root, as_of=AS_OF).findings
+    assert as_tuples(findings) == [("progress", 1, 1, "IOP001", "error",
+                                    "is a file where a folder of records belongs (participants/, plans/, progress/, "
+                                    "sessions/): move the file aside and make the folder")]

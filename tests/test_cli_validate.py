@@ -26,7 +26,7 @@ EXPECTED_TEXT = """\
 participants/P0001.yaml:15:1: IOP002 error: `admited` is not a known field (did you mean `admitted`?)
 plans/P0001.yaml:5:3: IOP040 warning: plan is not signed by the participant
 progress/P0001.yaml:8:50: IOP030 error: score 31 is above the PHQ-9 maximum of 27
-sessions/2026-11/2026-11-04-adult-group.yaml:2:1: IOP001 error: YAML syntax error: while parsing a flow sequence, did not find expected ',' or ']'
+sessions/2026-11/2026-11-04-adult-group.yaml:1:7: IOP001 error: YAML syntax error: the [ list that starts here is not closed: a ] is missing, or a comma between items (the parser reached the end of the file)
 6 files checked: 3 errors, 1 warning
 """
 
@@ -51,9 +51,10 @@ def test_json_output_is_exact(tmp_path):
              "message": "plan is not signed by the participant"},
             {"file": "progress/P0001.yaml", "line": 8, "column": 50, "code": "IOP030", "severity": "error",
              "message": "score 31 is above the PHQ-9 maximum of 27"},
-            {"file": "sessions/2026-11/2026-11-04-adult-group.yaml", "line": 2, "column": 1, "code": "IOP001",
-             "severity": "error", "message": "YAML syntax error: while parsing a flow sequence, did not find "
-                                             "expected ',' or ']'"},
+            {"file": "sessions/2026-11/2026-11-04-adult-group.yaml", "line": 1, "column": 7, "code": "IOP001",
+             "severity": "error", "message": "YAML syntax error: the [ list that starts here is not closed: a ] "
+                                             "is missing, or a comma between items (the parser reached the end "
+                                             "of the file)"},
         ],
         "files": 6,
         "errors": 3,

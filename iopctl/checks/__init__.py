@@ -17,6 +17,12 @@ from iopctl.model import Records
 @dataclass(frozen=True)
 class Context:
     as_of: dt.date  # "today" for rules that depend on it (consent expiry)
+    # Set when only findings on these files (root-relative) are wanted (`validate FILE`): a check
+    # may skip work whose findings would all land elsewhere. What it does report is unchanged.
+    only: frozenset[str] | None = None
+
+    def wants(self, rel: str) -> bool:
+        return self.only is None or rel in self.only
 
 
 CheckFn = Callable[[Records, Context], Iterable[Finding]]

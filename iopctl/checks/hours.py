@@ -53,13 +53,18 @@ def _context(records: Records, plan: Plan) -> tuple[Track | None, levels.HoursRa
     return track, levels.hours_for(track.level_of_care, track.population)
 
 
+def _plans(records: Records, ctx: Context) -> Iterator[Plan]:
+    """The plans whose findings are wanted (hours findings land on the plan file)."""
+    return (plan for plan in records.plans.values() if ctx.wants(plan.src.doc.rel))
+
+
 def _level(track: Track) -> str:
     return f"level {track.level_of_care} ({track.population})"
 
 
 @check("IOP020")
 def above_ceiling(records: Records, ctx: Context) -> Iterator[Finding]:
-    for plan in records.plans.values():
+    for plan in _plans(records, ctx):
         track, rng = _context(records, plan)
         if not rng or rng.ceiling is None:
             continue
@@ -77,7 +82,7 @@ def above_ceiling(records: Records, ctx: Context) -> Iterator[Finding]:
 
 @check("IOP021")
 def below_floor(records: Records, ctx: Context) -> Iterator[Finding]:
-    for plan in records.plans.values():
+    for plan in _plans(records, ctx):
         track, rng = _context(records, plan)
         if not rng or rng.floor is None:
             continue
@@ -98,7 +103,7 @@ def below_floor(records: Records, ctx: Context) -> Iterator[Finding]:
 
 @check("IOP022")
 def closure_weeks(records: Records, ctx: Context) -> Iterator[Finding]:
-    for plan in records.plans.values():
+    for plan in _plans(records, ctx):
         track, rng = _context(records, plan)
         if not rng or rng.floor is None:
             continue

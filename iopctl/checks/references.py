@@ -28,7 +28,7 @@ def references(records: Records, ctx: Context) -> Iterator[Finding]:
     except (ZoneInfoNotFoundError, ValueError):
         yield psrc.doc.finding("IOP010", ERROR, f"time zone `{program.timezone}` is not an IANA time zone "
                                "name like America/Chicago", ("program", "timezone"))
-    if program.holiday_country:
+    if program.holiday_country and ctx.wants(psrc.doc.rel):  # loading the holiday tables takes 0.1 s
         problem = schedule.holiday_supported(program.holiday_country, program.holiday_subdivision)
         if problem:
             yield psrc.doc.finding("IOP010", ERROR, problem, ("holidays",))
