@@ -24,10 +24,11 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 # libyaml's composer recurses in C, a level per nested collection: a few tens of
 # thousands of levels (`[[[...`, or `- - - ...` on one line) overflow the C stack and
 # kill the process. Deep nesting is refused before the composer sees it. A record
-# nests about six levels; block nesting keeps room for hand-made deep files (and
-# needs under a megabyte of stack at this depth).
+# nests about six levels; block nesting keeps room for hand-made deep files. PyYAML
+# 6.0.4's libyaml refuses 1,000 levels itself (with a message of its own): the limit stays
+# well below that, so every PyYAML version gives the same finding.
 MAX_FLOW_DEPTH = 200
-MAX_BLOCK_DEPTH = 2_000
+MAX_BLOCK_DEPTH = 500
 
 PathKey = Sequence[Any]  # keys and list indexes from the document root
 

@@ -452,21 +452,37 @@ def test_iop001_deep_block_nesting_is_refused_before_the_parser_crashes(tmp_path
     # 100,000 levels would overflow libyaml's C stack (a crash, not an exception).
     findings = participant_findings(tmp_path, PARTICIPANT_HEAD + "strengths:\n" + "- " * 100_000 + "x\n")
     assert [(f.line, f.code, f.message) for f in findings] == [
-        (4, "IOP001", "lists or mappings nested more than 2,000 levels deep")]
+        (4, "IOP001", "lists or mappings nested more than 500 levels deep")]
     # Indentation alone, with CR line ends (a line is what YAML counts as one).
-    deep = "".join(" " * i + "k:\r" for i in range(2100))
+    deep = "".join(" " * i + "k:\r" for i in range(600))
     findings = participant_findings(tmp_path, PARTICIPANT_HEAD.replace("\n", "\r") + deep)
-    # line 3 + j opens the mapping at depth j + 1 (the root is depth 1): depth 2,001 is on line 2,003
-    assert [(f.line, f.code) for f in findings] == [(2003, "IOP001")]
+    # line 3 + j opens the mapping at depth j + 1 (the root is depth 1): depth 501 is on line 503
+    assert [(f.line, f.code) for f in findings] == [(503, "IOP001")]
 
 
 def test_block_nesting_under_the_limit_is_loaded_and_judged_by_the_schema(tmp_path):
-    # (deeper than jsonschema can recurse: the finding names the field instead of the bad item)
     text = PARTICIPANT_HEAD + "preferred_name: Alex\ndate_of_birth: '1988-04-12'\nstatus: active\n" \
-        "admitted: '2026-11-02'\ntrack: adult\nstrengths:\n" + "- " * 1500 + "x\n"
+        "admitted: '2026-11-02'\ntrack: adult\nstrengths:\n" + "- " * 499 + "x\n"
     findings = participant_findings(tmp_path, text)
     assert [(f.line, f.column, f.code, f.message) for f in findings] == [
-        (9, 1, "IOP002", "strengths: lists or mappings nested 1,500 levels deep; a record nests a few levels")]
+        (9, 3, "IOP002", "strengths[0] must be text, found a list")]
+
+
+def test_data_deeper_than_jsonschema_can_recurse_names_the_field(tmp_path):
+    # The loader refuses such files first; a library caller can still hand check_schema data
+    # this deep, and jsonschema's recursion must end in a finding, not a RecursionError.
+    from iopctl.loader import Document
+    from iopctl.schemas import check_schema
+
+    value: object = "x"
+    for _ in range(1500):
+        value = [value]
+    data = {"schema_version": 1, "id": "P0001", "preferred_name": "Alex", "date_of_birth": "1988-04-12",
+            "status": "active", "admitted": "2026-11-02", "track": "adult", "strengths": value}
+    doc = Document(tmp_path / "P0001.yaml", "participants/P0001.yaml", "participant", data)
+    doc._root_node = False  # no file behind it: the finding falls back to line 1
+    assert [(f.code, f.message) for f in check_schema(doc, fast=False)] == [
+        ("IOP002", "strengths: lists or mappings nested 1,500 levels deep; a record nests a few levels")]
 
 
 def test_iop002_every_missing_field_of_an_empty_mapping(tmp_path):

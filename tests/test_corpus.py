@@ -63,6 +63,10 @@ def _deep_block_mapping(root: Path, outside: Path) -> None:
     _append(root, PAR, "".join("  " * i + "x:\n" for i in range(1000)))
 
 
+def _block_mapping_under_the_limit(root: Path, outside: Path) -> None:
+    _append(root, PAR, "".join("  " * i + "x:\n" for i in range(450)))
+
+
 def _deep_block_sequence(root: Path, outside: Path) -> None:
     _append(root, PAR, "strengths:\n" + "- " * 100_000 + "x\n")
 
@@ -128,6 +132,7 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "deep_flow_sequence": _deep_flow_sequence,
     "deep_flow_mapping": _deep_flow_mapping,
     "deep_block_mapping": _deep_block_mapping,
+    "block_mapping_under_the_limit": _block_mapping_under_the_limit,
     "deep_block_sequence": _deep_block_sequence,
     "huge_file": _huge_file,
     "folder_as_file": _folder_at(PAR),
