@@ -17,8 +17,9 @@ every file but program.yaml depends on program.yaml.
 A session names the people in its attendance and the owner of its key
 (`P0001/individual`). Why, rule by rule (iopctl/checks): a participant,
 plan or progress file is checked against the records of its own id, and of
-several files holding one id the model keeps the first valid one, so every
-file holding it counts (IOP003, IOP010, IOP011, IOP041, hours); a session
+several files holding one id the model keeps the one named by the id, else
+the first valid one (records._place), so every file holding it counts
+(IOP003, IOP010, IOP011, IOP041, hours); a session
 against the profile (and, for a participant's own session, the plan) of
 everyone it names (IOP010, IOP042, IOP050) and against the other session
 files of the same key and date (IOP004); a plan or progress file naming a

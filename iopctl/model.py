@@ -596,6 +596,9 @@ class Records:
     plans: dict[str, Plan] = field(default_factory=dict)
     progress: dict[str, Progress] = field(default_factory=dict)
     sessions: list[SessionLog] = field(default_factory=list)
+    # Participant, plan and progress records whose id another file holds too (see
+    # records._place): no rule but IOP003 looks at them.
+    shadowed: list[Participant | Plan | Progress] = field(default_factory=list)
     # kind -> ids (file names) of every file of that kind, valid or not: a reference to a
     # record that exists but failed its schema is not reported again as missing.
     present: dict[str, set[str]] = field(default_factory=dict)

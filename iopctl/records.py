@@ -96,9 +96,23 @@ def build_records(root: Path, documents: Iterable[Document]) -> Records:
         else:
             table = {"participant": records.participants, "plan": records.plans, "progress": records.progress}
             key = item.id if doc.kind == "participant" else item.participant
-            table[doc.kind].setdefault(key, item)
+            _place(table[doc.kind], key, item, records.shadowed)
     records.sessions.sort(key=lambda s: (s.date, s.session))
     return records
+
+
+def _place(table: dict, key: str, item: Any, shadowed: list) -> None:
+    """Of several files holding one id (a copied file), the one named by the id is the record,
+    else the first; the others go to `shadowed`, where IOP003 finds them. The choice depends
+    only on which files hold the id, so `load_for`'s cut-down load makes the same one."""
+    held = table.get(key)
+    if held is None:
+        table[key] = item
+    elif Path(held.src.doc.rel).stem != key and Path(item.src.doc.rel).stem == key:
+        table[key] = item
+        shadowed.append(held)
+    else:
+        shadowed.append(item)
 
 
 def load(root: Path, *, cache: "Cache | None" = None, jobs: int | None = None,

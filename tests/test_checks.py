@@ -164,6 +164,29 @@ def test_iop003_file_name_and_id_differ(tmp_path):
     ]
 
 
+def test_iop003_copied_files_are_reported_and_the_file_named_by_the_id_is_the_record(tmp_path):
+    # Copies that sort before and after the real files: each copy is reported, none dropped,
+    # and the rules read the real file (its admission date, not the copy's).
+    docs = base_records()
+    docs["participants/P0000.yaml"] = dict(docs["participants/P0001.yaml"], admitted="2026-12-30")
+    docs["plans/P0009.yaml"] = dict(docs["plans/P0001.yaml"])
+    findings = run(tmp_path, docs)
+    assert as_tuples(findings) == [
+        ("participants/P0000.yaml", 2, 5, "IOP003", "error",
+         "id `P0001` differs from the file name, and participants/P0001.yaml holds `P0001` already"),
+        ("plans/P0009.yaml", 2, 14, "IOP003", "error",
+         "participant `P0001` differs from the file name, and plans/P0001.yaml holds `P0001` already"),
+    ]
+
+
+def test_iop004_one_participant_in_a_yaml_and_a_yml_file(tmp_path):
+    docs = base_records()
+    docs["participants/P0001.yml"] = dict(docs["participants/P0001.yaml"])
+    findings = run(tmp_path, docs)
+    assert [(f.file, f.code, f.message) for f in findings] == [
+        ("participants/P0001.yml", "IOP004", "participant `P0001` is also recorded in participants/P0001.yaml")]
+
+
 def test_iop003_file_in_no_known_place_and_session_month(tmp_path):
     docs = base_records()
     docs["participants/old/P0009.yaml"] = {"id": "P0009"}

@@ -7,24 +7,36 @@ from typing import Iterable, Iterator
 
 from iopctl.checks import Context, check
 from iopctl.findings import ERROR, Finding
-from iopctl.model import Records, Src
+from iopctl.model import Participant, Plan, Progress, Records, Src
 
 
 def _stem(src: Src) -> str:
     return PurePosixPath(src.doc.rel).stem
 
 
+def _tables(records: Records) -> dict[str, dict]:
+    return {"participant": records.participants, "plan": records.plans, "progress": records.progress}
+
+
+def _id_field(rec: Participant | Plan | Progress) -> str:
+    return "id" if rec.src.doc.kind == "participant" else "participant"
+
+
 @check("IOP003")
 def file_names(records: Records, ctx: Context) -> Iterator[Finding]:
-    for pid, p in records.participants.items():
-        if _stem(p.src) != pid:
-            yield p.src.doc.finding("IOP003", ERROR, f"id `{pid}` differs from the file name; "
-                                    f"name the file {pid}.yaml", ("id",))
-    for kind, table in (("plan", records.plans), ("progress", records.progress)):
-        for pid, rec in table.items():
-            if _stem(rec.src) != pid:
-                yield rec.src.doc.finding("IOP003", ERROR, f"participant `{pid}` differs from the file "
-                                          f"name; name the file {pid}.yaml", ("participant",))
+    tables = _tables(records)
+    for rec in [r for table in tables.values() for r in table.values()] + records.shadowed:
+        field = _id_field(rec)
+        key = getattr(rec, field)
+        if _stem(rec.src) == key:
+            continue
+        holder = tables[rec.src.doc.kind][key]
+        if holder is not rec:  # a copied file: naming it after its id would clobber the holder
+            yield rec.src.doc.finding("IOP003", ERROR, f"{field} `{key}` differs from the file name, and "
+                                      f"{holder.src.doc.rel} holds `{key}` already", (field,))
+        else:
+            yield rec.src.doc.finding("IOP003", ERROR, f"{field} `{key}` differs from the file "
+                                      f"name; name the file {key}.yaml", (field,))
     for log in records.sessions:
         rel = PurePosixPath(log.src.doc.rel)
         day = log.date.isoformat()
@@ -70,6 +82,13 @@ def duplicate_ids(records: Records, ctx: Context) -> Iterator[Finding]:
         yield from _dupe_findings([g for p in plan.problems for g in p.goals], "goal")
         yield from _dupe_findings(plan.objectives(), "objective")
         yield from _dupe_findings(plan.extra_sessions, "extra session")
+    for rec in records.shadowed:  # two files of one name (P0001.yaml and P0001.yml)
+        field = _id_field(rec)
+        key = getattr(rec, field)
+        if _stem(rec.src) == key:
+            holder = _tables(records)[rec.src.doc.kind][key]
+            yield rec.src.doc.finding("IOP004", ERROR, f"{rec.src.doc.kind} `{key}` is also recorded in "
+                                      f"{holder.src.doc.rel}", (field,))
     by_slot: dict[tuple, list] = {}
     for log in records.sessions:
         by_slot.setdefault((log.session, log.date), []).append(log)
