@@ -1,6 +1,6 @@
 """The validation cache: what loading and checking a file found, keyed by its content.
 
-Three files in one folder, each written whole to a temporary file and renamed
+A few files in one folder, each written whole to a temporary file and renamed
 into place (two overlapping runs each leave a complete file; the last rename
 wins), each with a checksum so that a damaged file is ignored, never trusted:
 
@@ -13,10 +13,16 @@ wins), each with a checksum so that a damaged file is ignored, never trusted:
   listing them: while no folder changes, nothing was added, removed or
   renamed, and the files need not be listed again.
 - `entries`: (kind, blob id) -> the parsed data and the load and schema
-  findings of that content (marshal of plain data).
+  findings of that content (marshal of plain data), as a pack: a header
+  (checksummed) gives each entry's place, length and CRC-32, so a run that
+  needs a few entries of 10,000 reads only those (`Pack`), and a damaged
+  entry is ignored on its own.
 - `results/<key>`: the findings of a whole-repository run, keyed by every
   file's path and blob id and the as-of date: an unchanged repository is
   answered from here without loading anything.
+- `holidays`: the public holiday tables the hours rules used, keyed by the
+  installed holidays package (importing it costs more than the rest of a
+  pre-commit run).
 
 Every key is salted with the cache format, iopctl's version, a hash of the
 packaged schemas and the Python version (marshal's format), so an upgrade or
@@ -35,12 +41,14 @@ import marshal
 import os
 import sys
 import time
+import zlib
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Mapping
 
-FORMAT = 2  # 2: load findings point at the line to fix (an unclosed quote's opening line...)
+FORMAT = 3  # 2: load findings point at the line to fix (an unclosed quote's opening line...); 3: entries pack
 ENV_DIR = "IOPCTL_CACHE_DIR"
 _MAGIC = b"IOPCACHE"
+_PACK_MAGIC = b"IOPPACK1"
 RACY_NS = 2_000_000_000  # stat entries younger than this are not trusted next time
 KEEP_RESULTS = 16
 
@@ -115,6 +123,11 @@ def _write(path: Path, value: Any) -> bool:
         payload = marshal.dumps(value)
     except ValueError:  # something marshal cannot hold: do not cache it
         return False
+    return _write_parts(path, [_MAGIC, hashlib.sha1(payload).digest(), payload])
+
+
+def _write_parts(path: Path, parts: list[bytes]) -> bool:
+    """Write parts, one after the other, to a temporary file renamed onto path."""
     import tempfile  # only runs that write pay for it
 
     tmp = None
@@ -122,7 +135,7 @@ def _write(path: Path, value: Any) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + hashlib.sha1(payload).digest() + payload)
+            f.writelines(parts)
         os.replace(tmp, path)
         return True
     except OSError:
@@ -132,6 +145,76 @@ def _write(path: Path, value: Any) -> bool:
             except OSError:
                 pass
         return False
+
+
+class Pack(Mapping[str, bytes]):
+    """The entries file, read as a mapping without reading every entry.
+
+    Layout: _PACK_MAGIC, the SHA-1 of the header, the header's length (8 bytes, little
+    endian), the header (marshal: {"salt", "entries": {key: (offset, length, crc32)}}), then
+    the entries one after the other. The file is mapped, not read: an entry is read when it
+    is asked for, and a damaged one (wrong length or CRC-32) is missing, like any other.
+    """
+
+    def __init__(self, spans: dict[str, tuple[int, int, int]], data: Any, start: int):
+        self._spans, self._data, self._start = spans, data, start
+
+    @classmethod
+    def open(cls, path: Path, salt_text: str) -> "Pack | None":
+        """The pack at path, or None when it is missing, damaged, unreadable or of another salt."""
+        import mmap
+
+        try:
+            with open(path, "rb") as f:
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+            return None
+        head = len(_PACK_MAGIC) + 28
+        if len(data) < head or data[:len(_PACK_MAGIC)] != _PACK_MAGIC:
+            return None
+        size = int.from_bytes(data[head - 8:head], "little")
+        header = data[head:head + size]
+        if len(header) != size or hashlib.sha1(header).digest() != data[len(_PACK_MAGIC):head - 8]:
+            return None
+        try:
+            value = marshal.loads(header)
+        except (ValueError, EOFError, TypeError):
+            return None
+        if not (isinstance(value, dict) and value.get("salt") == salt_text and isinstance(value.get("entries"), dict)):
+            return None
+        return cls(value["entries"], data, head + size)
+
+    @staticmethod
+    def parts(salt_text: str, entries: dict[str, bytes]) -> list[bytes]:
+        """The bytes of a pack holding entries (see `open`), in pieces."""
+        spans, offset = {}, 0
+        for key, raw in entries.items():
+            spans[key] = (offset, len(raw), zlib.crc32(raw))
+            offset += len(raw)
+        header = marshal.dumps({"salt": salt_text, "entries": spans})
+        return [_PACK_MAGIC, hashlib.sha1(header).digest(), len(header).to_bytes(8, "little"), header,
+                *entries.values()]
+
+    def sums(self) -> dict[str, tuple[int, int]]:
+        """key -> (length, crc32) of every entry: what a pack of the same entries would hold."""
+        return {key: tuple(span[1:]) for key, span in self._spans.items() if isinstance(span, tuple)}
+
+    def __getitem__(self, key: str) -> bytes:
+        span = self._spans[key]
+        try:
+            offset, length, crc = span
+            raw = self._data[self._start + offset:self._start + offset + length]
+        except (TypeError, ValueError):
+            raise KeyError(key) from None
+        if len(raw) != length or zlib.crc32(raw) != crc:
+            raise KeyError(key)
+        return raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
 
 
 class Cache:
@@ -145,6 +228,7 @@ class Cache:
         self.salt = salt_text if salt_text is not None else salt()
         self._index: dict[str, tuple] | None = None
         self._entries: dict[str, bytes] | None = None
+        self._holidays: dict | None = None
         self.program_tz: str | None = None
         self._dirs: dict[str, tuple] | None = None
         self._listed: list[str] | None = None
@@ -228,11 +312,11 @@ class Cache:
     def entry_key(self, kind: str, blob: str) -> str:
         return f"{kind}:{blob}"
 
-    def entries(self) -> dict[str, bytes]:
+    def entries(self) -> Mapping[str, bytes]:
+        """Every entry (a Pack, read as asked), or {} when there are none to trust."""
         if self._entries is None:
-            value = _read(self.folder / "entries") if self.folder is not None else None
-            ok = isinstance(value, dict) and value.get("salt") == self.salt and isinstance(value.get("entries"), dict)
-            self._entries = value["entries"] if ok else {}
+            pack = Pack.open(self.folder / "entries", self.salt) if self.folder is not None else None
+            self._entries = pack if pack is not None else {}
         return self._entries
 
     def entry(self, kind: str, blob: str) -> tuple[Any, list[tuple]] | None:
@@ -243,9 +327,29 @@ class Cache:
         return decode_entry(raw)
 
     def save_entries(self, entries: dict[str, bytes]) -> None:
-        if self.folder is not None and entries != self.entries():
-            _write(self.folder / "entries", {"salt": self.salt, "entries": entries})
+        """Write a pack of entries, unless the one there holds the same already."""
+        if self.folder is None:
+            return
+        held = self.entries()
+        if isinstance(held, Pack) and held.sums() == {k: (len(v), zlib.crc32(v)) for k, v in entries.items()}:
+            return
+        if _write_parts(self.folder / "entries", Pack.parts(self.salt, entries)):
             self._entries = entries
+
+    # -- public holiday tables -------------------------------------------------------------
+    def holidays(self, fingerprint: str) -> dict:
+        """The holiday tables (schedule.holiday_tables) kept for this holidays package, or {}."""
+        value = _read(self.folder / "holidays") if self.folder is not None else None
+        ok = isinstance(value, dict) and value.get("salt") == self.salt and value.get("package") == fingerprint
+        tables = value.get("tables") if ok else None
+        self._holidays = tables if isinstance(tables, dict) else {}
+        return self._holidays
+
+    def save_holidays(self, fingerprint: str, tables: dict) -> None:
+        """Keep the tables when they hold more than what `holidays` read."""
+        if self.folder is not None and tables != self._holidays:
+            _write(self.folder / "holidays", {"salt": self.salt, "package": fingerprint, "tables": tables})
+            self._holidays = tables
 
     # -- whole-repository results ----------------------------------------------------------
     def result_key(self, blobs: Iterable[tuple[str, str]], as_of: str) -> str:

@@ -48,9 +48,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 from iopctl import repo
 
@@ -63,10 +62,10 @@ EVERY_PARTICIPANT: Token = ("participants",)
 # -- the facts and the relation -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """What the relation needs to know of one record file. Depends only on the file's kind and
-    content (and its name), so it can be cached by content: `facts_of(...).content()`."""
+    content (and its name), so it can be cached by content: `facts_of(...).content()`. (A named
+    tuple: `validate FILE` makes one for every file of the repository, 10,000 at a time.)"""
 
     rel: str
     kind: str | None
@@ -190,11 +189,20 @@ def provider_test(tokens: set[Token]) -> Callable[[Facts], bool]:
 
 class Graph:
     """The relation over every file of a repository, with every file's facts known (the cache
-    keeps them: records.load_for)."""
+    keeps them: records.load_for).
 
-    def __init__(self, facts: Iterable[Facts]):
+    Or, with `index` (a ProviderIndex of the repository as a whole run saw it, with the same
+    files), over the files whose content changed since, and `asked`: the index answers for
+    every other file, so `validate FILE` looks at a few files' facts, not at 10,000.
+    """
+
+    def __init__(self, facts: Iterable[Facts], index: "ProviderIndex | None" = None):
         self.facts = {f.rel: f for f in facts}
-        self.participant_stems = frozenset(f.stem for f in self.facts.values() if f.kind == "participant")
+        self.index = index
+        if index is not None:
+            self.participant_stems = index.participant_stems
+        else:
+            self.participant_stems = frozenset(f.stem for f in self.facts.values() if f.kind == "participant")
 
     def needed_for(self, asked: Iterable[str]) -> set[str]:
         """The files the findings on `asked` can depend on, `asked` (those that exist) included."""
@@ -206,13 +214,71 @@ class Graph:
                 continue
             out.add(rel)
             if f.kind != "program":
-                if repo.PROGRAM_FILE in self.facts:
+                if repo.PROGRAM_FILE in (self.facts if self.index is None else self.index.blobs):
                     out.add(repo.PROGRAM_FILE)
                 tokens |= reads(f, self.participant_stems)
         if tokens:
             test = provider_test(tokens)
             out.update(rel for rel, f in self.facts.items() if test(f))
+            if self.index is not None:  # the unchanged files, by what they provided then
+                for t in tokens:
+                    out.update(rel for rel in self.index.providers.get(t, ()) if rel not in self.facts)
         return out
+
+
+class ProviderIndex(NamedTuple):
+    """Who provides what in a repository, as a whole run saw it: the blob id of every file
+    (rel -> blob, None for a file that was not read), token -> the files providing it, and
+    the ids (file names) of the participant, plan and progress files (Records.present). Kept
+    in the validation cache (records.load_documents); it describes a repository with the same
+    list of files."""
+
+    blobs: dict[str, str | None]
+    providers: dict[Token, list[str]]
+    present: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def make(cls, facts: Iterable[Facts], blobs: dict[str, str | None]) -> "ProviderIndex":
+        providers: dict[Token, list[str]] = {}
+        present: dict[str, set[str]] = {}
+        for f in facts:
+            for t in provides(f):
+                providers.setdefault(t, []).append(f.rel)
+            if f.kind in PERSON_KINDS:
+                present.setdefault(f.kind, set()).add(f.stem)
+        return cls(blobs, providers, {kind: tuple(sorted(ids)) for kind, ids in present.items()})
+
+    @property
+    def participant_stems(self) -> frozenset[str]:
+        return frozenset(self.present.get("participant", ()))
+
+    def content(self) -> tuple:
+        return tuple(self)
+
+    @classmethod
+    def from_content(cls, content: Any) -> "ProviderIndex | None":
+        """The inverse of content(); None when `content` is not what content() gives."""
+        if type(content) is not tuple or len(content) != 3 or not all(type(x) is dict for x in content):
+            return None
+        return cls(*content)
+
+    def changed(self, blobs: dict[str, str]) -> list[str] | None:
+        """The files whose content differs from the index's, when `blobs` names the same files
+        (else None: the index does not describe this repository)."""
+        if len(blobs) != len(self.blobs):
+            return None
+        known = self.blobs
+        changed = []
+        for rel, blob in blobs.items():
+            held = known.get(rel, _MISSING)
+            if held is _MISSING:
+                return None
+            if held != blob:  # (None: the file was not read then)
+                changed.append(rel)
+        return changed
+
+
+_MISSING = object()
 
 
 # -- forwards: which files a change affects ---------------------------------------------------
@@ -403,4 +469,4 @@ def changed_since(root: Path, rev: str) -> list[str]:
 
 
 __all__ = ["files_to_validate", "changed_since", "changed_tracks", "Facts", "facts_of", "provides", "reads",
-           "provider_test", "Graph", "EVERY_PARTICIPANT", "stem_of"]
+           "provider_test", "Graph", "ProviderIndex", "EVERY_PARTICIPANT", "stem_of"]

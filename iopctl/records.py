@@ -327,29 +327,36 @@ def load_documents(root: Path, files: list[repo.RecordFile], cache: "Cache | Non
             if raw is not None:
                 new_entries[cache.entry_key(f.kind, blob)] = raw
     if cache is not None:
-        new_entries[FACTS_KEY] = _facts_entry(cache, files, documents, stamps)
+        new_entries.update(_facts_entries(cache, files, documents, stamps))
         cache.save_entries(new_entries)
         cache.stamps = stamps
     return [d for d in documents if d is not None]
 
 
-# The entry that keeps, beside the per-file entries, every file's dependency facts
-# (changes.Facts.content(), by entry key): `validate FILE` reads them to find what FILE's
-# findings depend on without unmarshalling every file's data.
+# The entries that keep, beside the per-file entries, every file's dependency facts
+# (changes.Facts.content(), by entry key) and who provides what (changes.ProviderIndex):
+# `validate FILE` reads them to find what FILE's findings depend on without unmarshalling
+# every file's data, and, while the same files are there, without looking at every file's facts.
 FACTS_KEY = "facts"
+INDEX_KEY = "providers"
 
 
-def _facts_entry(cache: "Cache", files: list[repo.RecordFile], documents: list, stamps: dict) -> bytes:
+def _facts_entries(cache: "Cache", files: list[repo.RecordFile], documents: list, stamps: dict) -> dict[str, bytes]:
     import marshal
 
-    from iopctl.changes import facts_of
+    from iopctl.changes import Facts, ProviderIndex, facts_of
 
-    facts = {}
+    facts, every = {}, []
     for f, doc in zip(files, documents):
         stamp = stamps.get(f.rel)
         if stamp is not None and doc is not None:
-            facts[cache.entry_key(f.kind, stamp[1])] = facts_of(f.rel, f.kind, doc.data).content()
-    return marshal.dumps(facts)
+            found = facts_of(f.rel, f.kind, doc.data)
+            facts[cache.entry_key(f.kind, stamp[1])] = found.content()
+        else:
+            found = Facts(f.rel, f.kind)
+        every.append(found)
+    blobs = {f.rel: stamps[f.rel][1] if f.rel in stamps else None for f in files}
+    return {FACTS_KEY: marshal.dumps(facts), INDEX_KEY: marshal.dumps(ProviderIndex.make(every, blobs).content())}
 
 
 def _hash_file(path: Path) -> str | None:
@@ -404,27 +411,27 @@ def load_for(root: Path, rels: list[str], blobs: dict[str, str], asked: Iterable
     cannot be done cheaply (no cache, too many files to parse, or the files needed are most
     of the repository): load everything then.
     """
-    import marshal
-
     from iopctl.cache import decode_entry
-    from iopctl.changes import Facts, Graph, facts_of
+    from iopctl.changes import Facts, Graph, ProviderIndex, facts_of
 
+    asked = list(asked)
     entries = cache.entries()
     if not entries:
         return None
-    try:
-        known = marshal.loads(entries[FACTS_KEY]) if isinstance(entries.get(FACTS_KEY), bytes) else {}
-    except (ValueError, EOFError, TypeError):
-        known = {}
-    if not isinstance(known, dict):
-        known = {}
+    known = _unmarshalled(entries.get(FACTS_KEY), dict) or {}
+    index = ProviderIndex.from_content(_unmarshalled(entries.get(INDEX_KEY), tuple))
+    changed = index.changed(blobs) if index is not None else None
+    if changed is None:
+        index, scan = None, rels  # the files are not those the index describes: look at all of them
+    else:  # only what changed since the index was made, and what is asked, need a look
+        scan = list(dict.fromkeys([*(rel for rel in asked if rel in blobs), *changed]))
     top = str(root)
     fresh: dict[str, tuple] = {}  # rel -> check_file's result, for files the cache does not hold
     data_of: dict[str, Any] = {}  # rel -> (data, findings) decoded on the way
     facts = []
-    kinds = {rel: repo.kind_of(rel) for rel in rels}
-    for rel in rels:
-        kind = kinds[rel]
+    kinds: dict[str, str | None] = {}
+    for rel in scan:
+        kind = kinds[rel] = repo.kind_of(rel)
         blob = blobs.get(rel)
         if kind is None or blob is None:
             facts.append(Facts(rel, kind))
@@ -446,7 +453,7 @@ def load_for(root: Path, rels: list[str], blobs: dict[str, str], asked: Iterable
                 data_of[rel] = entry
                 found = facts_of(rel, kind, entry[0])
         facts.append(found)
-    needed = Graph(facts).needed_for(asked)
+    needed = Graph(facts, index).needed_for(asked)
     if repo.PROGRAM_FILE in blobs:
         needed.add(repo.PROGRAM_FILE)  # for the default as-of date, as load has it
     if len(needed) > LOAD_FOR_SHARE * len(rels):
@@ -455,7 +462,7 @@ def load_for(root: Path, rels: list[str], blobs: dict[str, str], asked: Iterable
     for rel in rels:
         if rel not in needed:
             continue
-        kind = kinds[rel]
+        kind = kinds[rel] if rel in kinds else repo.kind_of(rel)
         f = repo.RecordFile(Path(os.path.join(top, rel)), rel, kind)
         doc = _special(root, f)
         if doc is None:
@@ -471,11 +478,24 @@ def load_for(root: Path, rels: list[str], blobs: dict[str, str], asked: Iterable
             doc = _doc_from(f, *entry)
         documents.append(doc)
     findings = [x for d in documents for x in d.findings]
-    if repo.PROGRAM_FILE not in kinds:
+    if repo.PROGRAM_FILE not in blobs:
         findings.append(Finding(repo.PROGRAM_FILE, 1, 1, "IOP003", ERROR, "program.yaml is missing"))
     records = build_records(root, documents)
-    records.present = present_of(rels, kinds)
+    records.present = {k: set(v) for k, v in index.present.items()} if index is not None else present_of(rels)
     return Loaded(records, documents, findings)
+
+
+def _unmarshalled(raw: Any, kind: type) -> Any:
+    """marshal.loads(raw) when raw is bytes holding a `kind`, else None."""
+    import marshal
+
+    if not isinstance(raw, bytes):
+        return None
+    try:
+        value = marshal.loads(raw)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return value if type(value) is kind else None
 
 
 def semantic_findings(loaded: Loaded, as_of: dt.date, only: Iterable[str] | None = None,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,8 +86,21 @@ def runs_in_week(session: Session, day: dt.date, plan_week: int | None = None) -
     return ((monday(day) - anchor).days // 7) % k == 0
 
 
-@lru_cache(maxsize=64)
+# Holiday tables by (country, subdivision, year). The holidays package takes 0.1 to 0.2 s to
+# import and work out one table, longer than the rest of a pre-commit `validate FILE`: validate
+# keeps the tables in its cache (Cache.holidays) and hands them back with `know_holidays`.
+_TABLES: dict[tuple[str, str | None, int], dict[dt.date, str]] = {}
+
+
 def _holidays(country: str, subdivision: str | None, year: int) -> dict[dt.date, str]:
+    key = (country, subdivision, year)
+    table = _TABLES.get(key)
+    if table is None:
+        table = _TABLES[key] = _holidays_from_package(country, subdivision, year)
+    return table
+
+
+def _holidays_from_package(country: str, subdivision: str | None, year: int) -> dict[dt.date, str]:
     import holidays  # imported on first use: it is large
 
     try:
@@ -96,6 +108,48 @@ def _holidays(country: str, subdivision: str | None, year: int) -> dict[dt.date,
     except (NotImplementedError, KeyError, ValueError):  # validate reports it (IOP010)
         return {}
     return {day: str(name) for day, name in sorted(table.items())}
+
+
+def holiday_tables(program: Program | None) -> dict[tuple[str, str | None, int], dict[str, str]]:
+    """The tables of the program's holiday calendar worked out or known so far, as plain data
+    (ISO dates) for a cache."""
+    if program is None or not program.holiday_country:
+        return {}
+    calendar = (program.holiday_country, program.holiday_subdivision)
+    return {key: {day.isoformat(): name for day, name in table.items()} for key, table in _TABLES.items()
+            if key[:2] == calendar}
+
+
+def know_holidays(tables: object) -> None:
+    """Take tables that holiday_tables gave (from a cache: anything malformed is ignored)."""
+    if not isinstance(tables, dict):
+        return
+    for key, table in tables.items():
+        try:
+            country, subdivision, year = key
+            known = {dt.date.fromisoformat(day): name for day, name in table.items() if isinstance(name, str)}
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if isinstance(country, str) and isinstance(subdivision, (str, type(None))) and isinstance(year, int):
+            _TABLES.setdefault((country, subdivision, year), known)
+
+
+def holidays_fingerprint() -> str:
+    """Which holidays package is installed, without importing it (that is the slow part): its
+    version file's path, size and modification time change with every install or upgrade."""
+    from importlib.util import find_spec
+    import os
+
+    try:
+        spec = find_spec("holidays")
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            return "none"
+        version = os.path.join(os.path.dirname(origin), "version.py")
+        st = os.stat(version if os.path.exists(version) else origin)
+    except (ImportError, ValueError, OSError):
+        return "none"
+    return f"{origin}|{st.st_size}|{st.st_mtime_ns}"
 
 
 def holiday_supported(country: str, subdivision: str | None) -> str | None:

@@ -165,9 +165,30 @@ def test_a_damaged_cache_is_ignored(repo, checked, damage):
             cache._write(path, ["not", "a", "cache"])
     checked.clear()
     assert run(repo) == first
-    assert len(checked) == 4  # nothing was trusted
+    if damage in ("garbage", "wrong-shape"):
+        assert len(checked) == 4  # nothing was trusted
+    elif damage == "truncate":  # the entries pack's header is intact: the entries cut off are read again
+        assert 1 <= len(checked) < 4
+    else:  # the last byte of the pack is in its last entry, the files' facts: no file is read again
+        assert checked == []
     checked.clear()
     assert run(repo) == first and checked == []  # and the cache was written afresh
+
+
+def test_a_damaged_entry_is_ignored_and_the_others_are_used(repo, checked):
+    first = run(repo)
+    folder = cache.cache_dir(repo)
+    store = cache.Cache.for_root(repo)
+    key = store.entry_key("participant", cache.blob_id((repo / "participants" / "P0002.yaml").read_bytes()))
+    entry = store.entries()[key]
+    raw = (folder / "entries").read_bytes()
+    at = raw.index(entry) + len(entry) // 2
+    (folder / "entries").write_bytes(raw[:at] + bytes([raw[at] ^ 1]) + raw[at + 1:])
+    for path in (folder / "results").iterdir():  # so that the files are looked at one by one
+        path.unlink()
+    checked.clear()
+    assert run(repo) == first
+    assert checked == ["participants/P0002.yaml"]
 
 
 def test_no_cache_neither_reads_nor_writes(repo):
@@ -297,3 +318,51 @@ def test_added_removed_and_renamed_files_are_seen(repo, change):
         (repo / "participants" / "P0001.yaml").rename(repo / "participants" / "P0001-old.yaml")
         expected = "participants/P0001-old.yaml"
     assert [f.split(":")[0] for f in run(repo)][:1] == [expected]
+
+
+def test_holiday_tables_are_kept_for_the_installed_holidays_package(repo, monkeypatch):
+    """The hours rules need the program's holiday calendar; working it out from the holidays
+    package takes longer than the rest of `validate FILE`, so the tables are kept in the cache,
+    for that package only."""
+    from iopctl import schedule
+
+    program = repo / "program.yaml"
+    program.write_text(PROGRAM + "holidays: {country: US, subdivision: IL}\n")
+    plan = repo / "plans" / "P0001.yaml"
+    plan.parent.mkdir()
+    plan.write_text("schema_version: 1\nparticipant: P0001\nstart: 2026-11-16\nproblems:\n"
+                    "  - id: '1'\n    statement: Drinks to cope\n    goals:\n      - id: '1.1'\n"
+                    "        statement: Stay sober\n        objectives:\n          - {id: '1.1.1', statement: "
+                    "Meetings, measure: log, target_date: 2026-12-15}\n        interventions:\n"
+                    "          - {modality: CBT, description: Groups, frequency: weekly}\n"
+                    "signed: {participant: 2026-11-16, staff: [{id: mrivera, date: 2026-11-16}]}\n")
+    computed: list[tuple] = []
+    real = schedule._holidays_from_package
+
+    def spy(country, subdivision, year):
+        computed.append((country, subdivision, year))
+        return real(country, subdivision, year)
+
+    monkeypatch.setattr(schedule, "_holidays_from_package", spy)
+    monkeypatch.setattr(schedule, "_TABLES", {})
+    first = run(repo)  # Thanksgiving 2026-11-26 takes a week at the floor: IOP022
+    assert any("IOP022" in line and "Thanksgiving" in line for line in first)
+    assert computed == [("US", "IL", 2026), ("US", "IL", 2027)]  # a 10-week plan from 2026-11-16
+    kept = cache.Cache.for_root(repo).holidays(schedule.holidays_fingerprint())
+    assert kept[("US", "IL", 2026)]["2026-11-26"] == "Thanksgiving Day"
+
+    # A new process (no tables in memory), the plan just changed: the tables come from the cache.
+    monkeypatch.setattr(schedule, "_TABLES", {})
+    computed.clear()
+    with open(plan, "a") as f:
+        f.write("# reviewed\n")
+    assert texts(validate(repo, [plan], as_of=AS_OF, cache=True)) == [x for x in first if x.startswith("plans/")]
+    assert computed == []
+
+    # Another holidays package (an upgrade): worked out again, not taken from the cache.
+    monkeypatch.setattr(schedule, "_TABLES", {})
+    monkeypatch.setattr(schedule, "holidays_fingerprint", lambda: "another holidays package")
+    with open(plan, "a") as f:
+        f.write("# reviewed again\n")
+    assert texts(validate(repo, [plan], as_of=AS_OF, cache=True)) == [x for x in first if x.startswith("plans/")]
+    assert computed == [("US", "IL", 2026), ("US", "IL", 2027)]

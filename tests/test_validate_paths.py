@@ -309,6 +309,7 @@ def test_each_file_alone_gets_the_whole_runs_findings(data):
     broken = {rel: inject(docs[rel], data.draw)
               for rel in data.draw(st.lists(st.sampled_from(sorted(docs)), max_size=2, unique=True), "broken")}
     use_facts = data.draw(st.booleans(), "facts kept in the cache")
+    use_index = data.draw(st.booleans(), "provider index kept in the cache")
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         root = Path(tmp) / "records"
         mp.setenv(cache.ENV_DIR, str(Path(tmp) / "cache"))
@@ -322,12 +323,44 @@ def test_each_file_alone_gets_the_whole_runs_findings(data):
         mp.setattr(records, "LOAD_FOR_SHARE", 1.0)
         if not use_facts:  # a cache written before facts were kept: they are worked out from the data
             mp.setattr(records, "FACTS_KEY", "no facts here")
+        if not use_index:  # nor who provides what: every file's facts are looked at
+            mp.setattr(records, "INDEX_KEY", "no index here")
         rels = sorted(docs)
         pairs = [[rels[i], rels[-1 - i]] for i in range(0, len(rels) // 2, 3)]
         runs = check_every_file(root, mp, pairs)
         by_file, _ = reference(root)
         event(f"codes: {sorted({line.split()[1] for lines in by_file.values() for line in lines})}")
     assert runs == len(rels) + len(pairs)
+
+
+def test_with_the_provider_index_only_the_changed_files_facts_are_looked_at(tmp_path, cache_dir, monkeypatch):
+    """While the same files are there, the index of who provides what (kept by the whole run)
+    answers for every unchanged file: the facts looked at are those of the asked and changed
+    files; without it, every file's. The findings are the same either way."""
+    root = tmp_path / "records"
+    shutil.copytree(SAMPLE, root)
+    validate(root, as_of=WARM_AS_OF, cache=True)
+    session = "sessions/2026-11/2026-11-17-adult-evening-family-group.yaml"
+    with open(root / session, "a", encoding="utf-8") as f:  # P0013 is no participant: IOP010
+        f.write("  P0013: present\n")
+    with open(root / "plans/P0004.yaml", "a", encoding="utf-8") as f:
+        f.write("# reviewed\n")
+    looked: list[str] = []
+    real = changes.Facts.from_content
+
+    def from_content(rel, kind, content):
+        looked.append(rel)
+        return real(rel, kind, content)
+
+    monkeypatch.setattr(changes.Facts, "from_content", staticmethod(from_content))
+    with_index = texts(validate(root, [root / session], as_of=AS_OF, cache=True))
+    assert sorted(looked) == ["plans/P0004.yaml", session]
+    assert any("IOP010" in line and "P0013" in line for line in with_index)
+    looked.clear()
+    monkeypatch.setattr(records, "INDEX_KEY", "no index here")
+    assert texts(validate(root, [root / session], as_of=AS_OF, cache=True)) == with_index
+    assert len(looked) == 101
+    assert with_index == expected_for(reference(root)[0], [session])
 
 
 def test_the_closure_of_each_kind_of_file(tmp_path, cache_dir, monkeypatch):
