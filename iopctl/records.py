@@ -170,6 +170,11 @@ def _special(root: Path, f: repo.RecordFile) -> Document | None:
         doc = Document(f.path, f.rel, None)
         doc.findings.append(Finding(f.rel, 1, 1, "IOP003", ERROR, _unknown_place(f.rel)))
         return doc
+    if f.kind == repo.UNREADABLE_FOLDER:
+        doc = Document(f.path, f.rel, None)
+        doc.findings.append(Finding(f.rel, 1, 1, "IOP001", ERROR, "folder cannot be read (permission denied): "
+                                    "the records in it were not checked"))
+        return doc
     if f.path.is_symlink() and repo.outside_root(f.path, root):
         doc = Document(f.path, f.rel, f.kind)
         doc.findings.append(_outside_finding(f))

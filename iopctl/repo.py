@@ -17,6 +17,9 @@ MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 # The kind of a RecordFile that is a file where a kind folder belongs (`participants` holding
 # text): listed so that it is reported (IOP001), never read as a record.
 NOT_A_FOLDER = "not-a-folder"
+# The kind of a RecordFile that is a folder that cannot be listed (no permission): its records
+# would go unchecked without a word, so it is listed to be reported (IOP001).
+UNREADABLE_FOLDER = "unreadable-folder"
 
 
 class RecordsNotFound(Exception):
@@ -27,7 +30,7 @@ class RecordsNotFound(Exception):
 class RecordFile:
     path: Path  # absolute
     rel: str  # posix, relative to the root
-    kind: str | None  # None: a YAML file in no known place (IOP003); NOT_A_FOLDER: see there
+    kind: str | None  # None: a YAML file in no known place (IOP003); NOT_A_FOLDER, UNREADABLE_FOLDER: see there
 
 
 def find_root(start: Path | None = None, explicit: str | os.PathLike | None = None) -> Path:
@@ -64,22 +67,27 @@ def kind_of(rel: str) -> str | None:
     return kind if len(parts) == 2 else None
 
 
-def _walk(folder: Path, root: Path) -> Iterable[tuple[Path, bool]]:
-    """(path, is_a_linked_folder) of every file under folder, and of the folders to report."""
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+def _walk(folder: Path, root: Path) -> Iterable[tuple[Path, str | None]]:
+    """(path, None) of every file under folder, and (path, kind) of the folders to report:
+    "linked" for a link out of the repository, UNREADABLE_FOLDER for one that cannot be listed."""
+    unreadable: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False, onerror=unreadable.append):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = Path(dirpath)
         for name in sorted(filenames):
             if not name.startswith("."):
-                yield base / name, False
+                yield base / name, None
         for d in list(dirnames):
             path = base / d
             if d.endswith(YAML_SUFFIXES):  # a folder named like a record file is reported (IOP001)
                 dirnames.remove(d)
-                yield path, False
+                yield path, None
             elif os.path.islink(path) and outside_root(path, root):
                 # os.walk does not follow it: its records would go unchecked without a word.
-                yield path, True
+                yield path, "linked"
+    for error in unreadable:
+        if error.filename is not None:
+            yield Path(error.filename), UNREADABLE_FOLDER
 
 
 def list_records(root: Path) -> list[RecordFile]:
@@ -89,7 +97,8 @@ def list_records(root: Path) -> list[RecordFile]:
     validate can report them; files outside the kind folders are not records.
     So that nothing is skipped without a word, a folder symlink that leaves the
     repository comes back as one entry (of its folder's kind, so validate reports
-    the link), and a file where a kind folder belongs with kind NOT_A_FOLDER.
+    the link), a file where a kind folder belongs with kind NOT_A_FOLDER, and a folder
+    that cannot be listed with kind UNREADABLE_FOLDER.
     """
     out: list[RecordFile] = []
     if (root / PROGRAM_FILE).exists():
@@ -104,10 +113,12 @@ def list_records(root: Path) -> list[RecordFile]:
                 out.append(RecordFile(base, folder, NOT_A_FOLDER))
             continue
         cut = len(str(base))  # every walked path starts with base: its rel is cut from the string (fast)
-        for path, linked_folder in _walk(base, root):
+        for path, special in _walk(base, root):
             rel = folder + str(path)[cut:].replace(os.sep, "/")
-            if linked_folder:
+            if special == "linked":
                 out.append(RecordFile(path, rel, kind))  # reported as a link leaving the repository
+            elif special == UNREADABLE_FOLDER:
+                out.append(RecordFile(path, rel, UNREADABLE_FOLDER))
             elif rel.endswith(YAML_SUFFIXES):
                 out.append(RecordFile(path, rel, kind_of(rel)))
     return sorted(out, key=lambda f: f.rel)
