@@ -423,13 +423,15 @@ def load_for(root: Path, rels: list[str], blobs: dict[str, str], asked: Iterable
     entries = cache.entries()
     if not entries:
         return None
-    known = _unmarshalled(entries.get(FACTS_KEY), dict) or {}
     index = ProviderIndex.from_content(_unmarshalled(entries.get(INDEX_KEY), tuple))
     changed = index.changed(blobs) if index is not None else None
-    if changed is None:
-        index, scan = None, rels  # the files are not those the index describes: look at all of them
-    else:  # only what changed since the index was made, and what is asked, need a look
+    if changed is None:  # the files are not those the index describes: look at all of them
+        index, scan = None, rels
+        known = _unmarshalled(entries.get(FACTS_KEY), dict) or {}
+    else:  # only what is asked, and what changed since the index was made, need a look; their
+        # data is needed anyway, and the facts come from it quicker than from unmarshalling all
         scan = list(dict.fromkeys([*(rel for rel in asked if rel in blobs), *changed]))
+        known = {}
     top = str(root)
     fresh: dict[str, tuple] = {}  # rel -> check_file's result, for files the cache does not hold
     data_of: dict[str, Any] = {}  # rel -> (data, findings) decoded on the way

@@ -82,11 +82,12 @@ def duplicate_ids(records: Records, ctx: Context) -> Iterator[Finding]:
         yield from _dupe_findings([g for p in plan.problems for g in p.goals], "goal")
         yield from _dupe_findings(plan.objectives(), "objective")
         yield from _dupe_findings(plan.extra_sessions, "extra session")
+    tables = _tables(records)
     for rec in records.shadowed:  # two files of one name (P0001.yaml and P0001.yml)
         field = _id_field(rec)
         key = getattr(rec, field)
         if _stem(rec.src) == key:
-            holder = _tables(records)[rec.src.doc.kind][key]
+            holder = tables[rec.src.doc.kind][key]
             yield rec.src.doc.finding("IOP004", ERROR, f"{rec.src.doc.kind} `{key}` is also recorded in "
                                       f"{holder.src.doc.rel}", (field,))
     by_slot: dict[tuple, list] = {}
