@@ -232,7 +232,7 @@ class Cache:
         self.program_tz: str | None = None
         self._dirs: dict[str, tuple] | None = None
         self._listed: list[str] | None = None
-        # rel -> (stat, blob) of the files records.load_documents read or took from here
+        # rel -> (stat, blob) of the files records.scan read or took from here
         self.stamps: dict[str, tuple] = {}
 
     @classmethod

@@ -230,7 +230,7 @@ class ProviderIndex(NamedTuple):
     """Who provides what in a repository, as a whole run saw it: the blob id of every file
     (rel -> blob, None for a file that was not read), token -> the files providing it, and
     the ids (file names) of the participant, plan and progress files (Records.present). Kept
-    in the validation cache (records.load_documents); it describes a repository with the same
+    in the validation cache (records.scan); it describes a repository with the same
     list of files."""
 
     blobs: dict[str, str | None]

@@ -16,7 +16,7 @@ Date = dt.date
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Src:
     """Where a model object came from."""
 
@@ -47,7 +47,7 @@ def _list(data: dict, key: str) -> list:
 # -- program -----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """A weekly timetable entry: a track session, or a plan's extra session."""
 
@@ -95,7 +95,7 @@ def build_session(owner: str, data: dict, src: Src, extra: bool = False) -> Sess
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class Track:
     id: str
     name: str
@@ -109,7 +109,7 @@ class Track:
         return next((s for s in self.sessions if s.id == session_id), None)
 
 
-@dataclass
+@dataclass(slots=True)
 class Closure:
     start: Date
     end: Date  # inclusive
@@ -120,7 +120,7 @@ class Closure:
         return self.start <= day <= self.end
 
 
-@dataclass
+@dataclass(slots=True)
 class Staff:
     id: str
     name: str
@@ -129,7 +129,7 @@ class Staff:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     id: str
     name: str
@@ -142,7 +142,7 @@ class Resource:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class CrisisLine:
     name: str
     phone: str | None = None
@@ -152,7 +152,7 @@ class CrisisLine:
 DEFAULT_CRISIS_LINES = [CrisisLine(name="988 Suicide & Crisis Lifeline", phone="988", text="988")]
 
 
-@dataclass
+@dataclass(slots=True)
 class Rules:
     """Program-overridable numbers from rules.md."""
 
@@ -161,7 +161,7 @@ class Rules:
     absence_alert_after: int = 2
 
 
-@dataclass
+@dataclass(slots=True)
 class Program:
     id: str
     name: str
@@ -230,7 +230,7 @@ def build_program(doc: Document) -> Program:
 # -- participant -------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Support:
     id: str
     name: str
@@ -248,7 +248,7 @@ class Support:
         return self.consent_expires is None or self.consent_expires >= day
 
 
-@dataclass
+@dataclass(slots=True)
 class Participant:
     id: str
     preferred_name: str
@@ -315,7 +315,7 @@ def build_participant(doc: Document) -> Participant:
 # -- plan --------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Objective:
     id: str
     statement: str
@@ -324,7 +324,7 @@ class Objective:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Goal:
     id: str
     statement: str
@@ -333,7 +333,7 @@ class Goal:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Problem:
     id: str
     statement: str
@@ -342,7 +342,7 @@ class Problem:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Review:
     date: Date
     by: str
@@ -350,7 +350,7 @@ class Review:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class FollowUp:
     date: Date
     with_: str
@@ -361,7 +361,7 @@ class FollowUp:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Aftercare:
     discharge_target: Date | None = None
     step_down: dict = field(default_factory=dict)
@@ -375,7 +375,7 @@ class Aftercare:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     participant: str
     start: Date
@@ -384,6 +384,7 @@ class Plan:
     track: str | None = None  # None: the participant's track
     signed_participant: Date | None = None
     signed_staff: list[tuple[str, Date]] = field(default_factory=list)
+    signed_written: bool = False  # a `signed:` entry is in the file (IOP040 points at it)
     reviews: list[Review] = field(default_factory=list)
     extra_sessions: list[Session] = field(default_factory=list)
     skip_sessions: list[str] = field(default_factory=list)
@@ -440,6 +441,7 @@ def build_plan(doc: Document) -> Plan:
         track=d.get("track"),
         signed_participant=_date(signed.get("participant")),
         signed_staff=[(s["id"], _date(s["date"])) for s in _list(signed, "staff")],
+        signed_written=d.get("signed") is not None,
         reviews=[
             Review(_date(r["date"]), r["by"], r.get("summary"), src.at("reviews", i))
             for i, r in enumerate(_list(d, "reviews"))
@@ -458,7 +460,7 @@ def build_plan(doc: Document) -> Plan:
 # -- progress ----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Assessment:
     date: Date
     instrument: str
@@ -468,7 +470,7 @@ class Assessment:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjectiveUpdate:
     date: Date
     objective: str
@@ -477,7 +479,7 @@ class ObjectiveUpdate:
     src: Src | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Progress:
     participant: str
     assessments: list[Assessment] = field(default_factory=list)
@@ -520,19 +522,23 @@ def build_progress(doc: Document) -> Progress:
 # -- sessions ----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Attendance:
     status: str  # present | late | left-early | excused | absent
     minutes: int | None = None
     note: str | None = None
-    src: Src | None = field(default=None, repr=False, compare=False)
+    # (No Src: rules point at `attendance.<id>` of the session's own. A large program has
+    # tens of attendance entries a session, and a Src for each took a tenth of its model.)
 
     @property
     def attended(self) -> bool:
         return self.status in ("present", "late", "left-early")
 
 
-@dataclass
+_PLAIN_ATTENDANCE = {status: Attendance(status) for status in ("present", "late", "left-early", "excused", "absent")}
+
+
+@dataclass(slots=True)
 class SessionLog:
     date: Date
     session: str  # <track>/<id> or <participant>/<id>
@@ -558,10 +564,10 @@ def build_session_log(doc: Document) -> SessionLog:
     src = Src(doc)
     attendance = {}
     for pid, entry in (d.get("attendance") or {}).items():
-        if isinstance(entry, str):
-            entry = {"status": entry}
-        attendance[str(pid)] = Attendance(entry["status"], entry.get("minutes"), entry.get("note"),
-                                          src.at("attendance", pid))
+        if isinstance(entry, str):  # most entries: one shared, frozen object per status
+            attendance[str(pid)] = _PLAIN_ATTENDANCE.get(entry) or Attendance(entry)
+        else:
+            attendance[str(pid)] = Attendance(entry["status"], entry.get("minutes"), entry.get("note"))
     return SessionLog(
         date=_date(d["date"]),
         session=d["session"],
@@ -586,7 +592,7 @@ BUILDERS = {
 # -- the whole repository ----------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Records:
     """Everything in one records repository that loaded and passed its schema."""
 

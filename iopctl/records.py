@@ -116,21 +116,35 @@ def _place(table: dict, key: str, item: Any, shadowed: list) -> None:
 
 
 def load(root: Path, *, cache: "Cache | None" = None, jobs: int | None = None,
-         files: list[repo.RecordFile] | None = None) -> Loaded:
+         files: list[repo.RecordFile] | None = None, keep_data: bool = True) -> Loaded:
     """Load every record under root.
 
     `cache` reuses what earlier runs found in files whose content has not
     changed (and records what this run finds); `jobs` worker processes parse
     and schema-check the rest (default: one per CPU when there are at least
     PARALLEL_MIN files to parse, else none). Neither changes the result.
+    Without `keep_data`, each document but program.yaml lets go of its data once
+    its model is built (the rules read the model; validate does not keep both).
     """
     files = repo.list_records(root) if files is None else files
     with paused_gc():
-        documents = load_documents(root, files, cache=cache, jobs=jobs)
+        scanned = scan(root, files, cache=cache, jobs=jobs)
+        documents: list[Document] = []
+
+        def built_one_by_one() -> Iterator[Document]:
+            for s in scanned:
+                doc = s.document()
+                s.entry = None  # decoded: the marshalled copy can go
+                documents.append(doc)
+                yield doc
+                if not keep_data and doc.kind != "program":
+                    doc.data = None  # build_records has taken what it needs by now
+
+        records = build_records(root, built_one_by_one())
         findings = [x for d in documents for x in d.findings]
         if not any(f.kind == "program" for f in files):
             findings.append(Finding(repo.PROGRAM_FILE, 1, 1, "IOP003", ERROR, "program.yaml is missing"))
-        return Loaded(build_records(root, documents), documents, findings)
+        return Loaded(records, documents, findings)
 
 
 @contextmanager
@@ -224,12 +238,25 @@ def _read_carefully(doc: Document) -> None:
 
 
 
+def checked(path: str, rel: str, kind: str) -> tuple:
+    """check_file's result, compact: (stat, blob, entry, facts, findings, data). The data
+    comes marshalled as the cache keeps it (cache.encode_entry), beside the file's dependency
+    facts (changes.Facts.content()), so that nobody needs to hold it as objects until a model
+    is built from it; `data` itself only when marshal cannot carry it (then entry is None)."""
+    from iopctl.cache import encode_entry
+    from iopctl.changes import facts_of
+
+    st, blob, data, found = check_file(path, rel, kind)
+    entry = encode_entry(data, found)
+    return st, blob, entry, facts_of(rel, kind, data).content(), found, (data if entry is None else None)
+
+
 def _check_chunk(chunk: list[tuple[int, str, str, str]]) -> list[tuple[int, Any]]:
     import marshal
 
     out = []
     for i, path, rel, kind in chunk:
-        result = check_file(path, rel, kind)
+        result = checked(path, rel, kind)
         try:
             out.append((i, marshal.dumps(result)))
         except ValueError:  # data marshal cannot carry (never from YAML): let the parent redo it
@@ -254,7 +281,7 @@ def job_count(todo: int, jobs: int | None) -> int:
 
 
 def _check_in_parallel(todo: list[tuple[int, str, str, str]], jobs: int) -> Iterator[tuple[int, Any]]:
-    """check_file over todo in `jobs` worker processes, results as they come.
+    """`checked` over todo in `jobs` worker processes, results as they come.
 
     A worker that dies (libyaml can crash on pathological nesting) breaks the
     pool: what it had not finished is then checked here, one file after the
@@ -276,27 +303,50 @@ def _check_in_parallel(todo: list[tuple[int, str, str, str]], jobs: int) -> Iter
             for future in as_completed(futures):
                 for i, raw in future.result():
                     yield i, (marshal.loads(raw) if raw is not None else None)
-                done.add(futures[future])
+                done.add(futures.pop(future))  # and let go of its results
     except BrokenProcessPool:
         for n, chunk in enumerate(chunks):
             if n not in done:
                 for t in chunk:
-                    yield t[0], check_file(*t[1:])
+                    yield t[0], checked(*t[1:])
 
 
-def load_documents(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
-                   jobs: int | None = None) -> list[Document]:
-    """Documents for files, in their order: from the cache, or read, parsed and schema-checked."""
-    from iopctl.cache import encode_entry
+@dataclass
+class Scanned:
+    """One record file read, parsed and schema-checked (or taken from the cache), compact: its
+    data stays marshalled (`entry`, as the cache keeps it) until a model is built from it."""
 
-    documents: list[Document | None] = [None] * len(files)
+    file: repo.RecordFile
+    special: Document | None  # a file that is not read (see _special), with its finding
+    entry: bytes | None  # marshal of (data, findings as tuples): cache.encode_entry
+    facts: Any  # changes.Facts
+    findings: list[Finding]  # load and schema findings
+    blob: str | None = None
+    data: Any = None  # only when marshal cannot carry it (entry is None)
+
+    def document(self) -> Document:
+        if self.special is not None:
+            return self.special
+        if self.entry is None:
+            return _doc_from(self.file, self.data, [(f.line, f.column, f.code, f.severity, f.message)
+                                                    for f in self.findings])
+        return _doc_from(self.file, *_decode(self.entry))
+
+
+def scan(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
+         jobs: int | None = None) -> list[Scanned]:
+    """Every file, in their order: from the cache, or read, parsed and schema-checked (in
+    worker processes for many files). With a cache, what was found is kept in it."""
+    from iopctl.changes import Facts, facts_of
+
+    out: list[Scanned | None] = [None] * len(files)
     todo: list[tuple[int, str, str, str]] = []
     stamps: dict[str, tuple] = {}  # rel -> (stat, blob) for the cache index
     new_entries: dict[str, bytes] = {}
     for i, f in enumerate(files):
         special = _special(root, f)
         if special is not None:
-            documents[i] = special
+            out[i] = Scanned(f, special, None, Facts(f.rel, f.kind), special.findings)
             continue
         if cache is not None:
             try:
@@ -311,31 +361,33 @@ def load_documents(root: Path, files: list[repo.RecordFile], cache: "Cache | Non
                 raw = cache.entries().get(key)
                 entry = _decode(raw)
                 if entry is not None:
-                    documents[i] = _doc_from(f, *entry)
+                    out[i] = Scanned(f, None, raw, facts_of(f.rel, f.kind, entry[0]),
+                                     [Finding(f.rel, *t) for t in entry[1]], blob)
                     stamps[f.rel] = (st, blob)
                     new_entries[key] = raw
                     continue
         todo.append((i, str(f.path), f.rel, f.kind))
 
     n = job_count(len(todo), jobs)
-    results = _check_in_parallel(todo, n) if n > 1 else ((t[0], check_file(*t[1:])) for t in todo)
+    results = _check_in_parallel(todo, n) if n > 1 else ((t[0], checked(*t[1:])) for t in todo)
     by_index = {t[0]: t for t in todo}
     for i, result in results:
         f = files[i]
         if result is None:
-            result = check_file(*by_index[i][1:])
-        st, blob, data, found = result
-        documents[i] = _doc_from(f, data, found)
+            result = checked(*by_index[i][1:])
+        st, blob, raw, facts, found, data = result
+        out[i] = Scanned(f, None, raw, Facts.from_content(f.rel, f.kind, facts) or Facts(f.rel, f.kind),
+                         [Finding(f.rel, *t) for t in found], blob, data)
         if cache is not None and blob is not None:
             stamps[f.rel] = (st, blob)
-            raw = encode_entry(data, found)
             if raw is not None:
                 new_entries[cache.entry_key(f.kind, blob)] = raw
+    scanned: list[Scanned] = out  # type: ignore[assignment]  (every place is filled by now)
     if cache is not None:
-        new_entries.update(_facts_entries(cache, files, documents, stamps))
+        new_entries.update(_facts_entries(cache, scanned, stamps))
         cache.save_entries(new_entries)
         cache.stamps = stamps
-    return [d for d in documents if d is not None]
+    return scanned
 
 
 # The entries that keep, beside the per-file entries, every file's dependency facts
@@ -346,22 +398,16 @@ FACTS_KEY = "facts"
 INDEX_KEY = "providers"
 
 
-def _facts_entries(cache: "Cache", files: list[repo.RecordFile], documents: list, stamps: dict) -> dict[str, bytes]:
+def _facts_entries(cache: "Cache", scanned: list[Scanned], stamps: dict) -> dict[str, bytes]:
     import marshal
 
-    from iopctl.changes import Facts, ProviderIndex, facts_of
+    from iopctl.changes import ProviderIndex
 
-    facts, every = {}, []
-    for f, doc in zip(files, documents):
-        stamp = stamps.get(f.rel)
-        if stamp is not None and doc is not None:
-            found = facts_of(f.rel, f.kind, doc.data)
-            facts[cache.entry_key(f.kind, stamp[1])] = found.content()
-        else:
-            found = Facts(f.rel, f.kind)
-        every.append(found)
-    blobs = {f.rel: stamps[f.rel][1] if f.rel in stamps else None for f in files}
-    return {FACTS_KEY: marshal.dumps(facts), INDEX_KEY: marshal.dumps(ProviderIndex.make(every, blobs).content())}
+    facts = {cache.entry_key(s.file.kind, stamps[s.file.rel][1]): s.facts.content()
+             for s in scanned if s.file.rel in stamps}
+    blobs = {s.file.rel: stamps[s.file.rel][1] if s.file.rel in stamps else None for s in scanned}
+    index = ProviderIndex.make((s.facts for s in scanned), blobs)
+    return {FACTS_KEY: marshal.dumps(facts), INDEX_KEY: marshal.dumps(index.content())}
 
 
 def _hash_file(path: Path) -> str | None:
@@ -557,5 +603,5 @@ def today_in(timezone: str | None) -> dt.date:
     return dt.date.today()
 
 
-__all__ = ["Loaded", "load", "load_for", "load_document", "build_records", "semantic_findings", "require_valid",
+__all__ = ["Loaded", "Scanned", "scan", "load", "load_for", "load_document", "build_records", "semantic_findings", "require_valid",
            "InvalidRecords", "has_errors", "today", "today_in", "participant_files"]

@@ -630,7 +630,7 @@ def diff_program(old: model.Program | None, new: model.Program | None) -> list[C
     if old is None:
         return [Change("program", "added", f"({len(new.tracks)} tracks, {len(new.staff)} staff)")]
     out = _fields("program", old, new, _PROGRAM_FIELDS)
-    if [plain(vars(c)) for c in old.crisis_lines] != [plain(vars(c)) for c in new.crisis_lines]:
+    if list(old.crisis_lines) != list(new.crisis_lines):  # (dataclasses: compared field by field)
         out.append(Change("crisis lines", "changed", detail="(shown on every handout)"))
     out += _fields("rules", old.rules, new.rules, [(f.name, f.name, "value") for f in fields(model.Rules)])
     for a, b in _keyed(old.closures, new.closures, lambda c: (c.start, c.end)):

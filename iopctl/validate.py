@@ -110,11 +110,13 @@ def _all_findings(root: Path, as_of: dt.date | None, use_cache: bool, jobs: int 
     from iopctl import records as records_mod
 
     with records_mod.paused_gc():
-        loaded = records_mod.load(root, cache=store, jobs=jobs, files=files)
+        loaded = records_mod.load(root, cache=store, jobs=jobs, files=files, keep_data=False)
         day = as_of or records_mod.today(loaded.records)
-        findings = loaded.findings + _semantic(store, loaded, day)
+        package = _know_holidays(store)
+        findings = loaded.findings + records_mod.semantic_findings(loaded, day)
+        program = loaded.records.program
+        _keep_holidays(store, package, program)
         if store is not None:
-            program = loaded.records.program
             store.save_index(store.stamps, program.timezone if program is not None else "", dirs, rels)
             if len(store.stamps) == len(files):  # every file read: the whole result can be kept
                 blobs = [(rel, store.stamps[rel][1]) for rel in rels]
@@ -157,20 +159,31 @@ def _part_findings(store, root: Path, rels: list[str], blobs: dict[str, str], as
         if loaded is None:
             return None
         day = as_of or records_mod.today(loaded.records)
-        return loaded.findings + _semantic(store, loaded, day, only=wanted, codes=codes)
+        package = _know_holidays(store)
+        findings = loaded.findings + records_mod.semantic_findings(loaded, day, only=wanted, codes=codes)
+        _keep_holidays(store, package, loaded.records.program)
+        return findings
 
 
-def _semantic(store, loaded, day: dt.date, **options) -> list[Finding]:
-    """records.semantic_findings, with the holiday tables kept in the cache (see schedule._TABLES)."""
-    from iopctl import records as records_mod, schedule
-
+# The hours rules need the program's public holiday tables; the holidays package takes longer
+# to give them than the rest of a `validate FILE` run, so they are kept in the cache.
+def _know_holidays(store) -> str | None:
+    """Take the holiday tables the cache keeps (schedule._TABLES); the package's fingerprint."""
     if store is None:
-        return records_mod.semantic_findings(loaded, day, **options)
+        return None
+    from iopctl import schedule
+
     package = schedule.holidays_fingerprint()
     schedule.know_holidays(store.holidays(package))
-    findings = records_mod.semantic_findings(loaded, day, **options)
-    store.save_holidays(package, schedule.holiday_tables(loaded.records.program))
-    return findings
+    return package
+
+
+def _keep_holidays(store, package: str | None, program) -> None:
+    """Keep the program's holiday tables in the cache (when they hold more than it had)."""
+    if store is not None and package is not None:
+        from iopctl import schedule
+
+        store.save_holidays(package, schedule.holiday_tables(program))
 
 
 def _blobs(store, root: Path, rels: list[str]) -> list[tuple[str, str]] | None:

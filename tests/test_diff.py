@@ -383,6 +383,16 @@ def test_program_track_timetable_and_closures():
     ]
 
 
+def test_program_crisis_lines_changed():
+    from test_git import PROGRAM
+
+    lines = "      timezone: America/Chicago\n      crisis_lines:\n        - {name: Local line, phone: \"+1 555 0199\"}"
+    with_line = PROGRAM.replace("      timezone: America/Chicago", lines)
+    assert summaries("program.yaml", PROGRAM, with_line) == ["crisis lines changed (shown on every handout)"]
+    assert summaries("program.yaml", with_line, with_line.replace("0199", "0198")) == ["crisis lines changed (shown on every handout)"]
+    assert summaries("program.yaml", with_line, with_line) == []
+
+
 def test_a_held_session_moved_to_another_day_is_one_rescheduled_session():
     moved = SESSION_1116.replace("date: 2026-11-16", "date: 2026-11-17")
     diffs = semdiff.diff_files([

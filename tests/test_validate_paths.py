@@ -39,12 +39,12 @@ class Spy:
         self.partial: list = []  # load_for results (None: it gave up)
         self.parsed: list[str] = []
         self.built: list[str] = []
-        real_load, real_for = records.load, records.load_for
+        real_scan, real_for = records.scan, records.load_for
         real_check, real_doc = records.check_file, records._doc_from
 
-        def load(*a, **kw):
+        def scan(*a, **kw):  # every whole load scans every file (records.scan)
             self.full += 1
-            return real_load(*a, **kw)
+            return real_scan(*a, **kw)
 
         def load_for(*a, **kw):
             result = real_for(*a, **kw)
@@ -59,7 +59,7 @@ class Spy:
             self.built.append(f.rel)
             return real_doc(f, data, found)
 
-        mp.setattr(records, "load", load)
+        mp.setattr(records, "scan", scan)
         mp.setattr(records, "load_for", load_for)
         mp.setattr(records, "check_file", check_file)
         mp.setattr(records, "_doc_from", doc_from)
@@ -504,3 +504,16 @@ def test_forwards_finds_ids_however_they_are_written(tmp_path):
         "schema_version: 1\ndate: 2026-11-09\nsession: adult/group\nstatus: held\nattendance: {}\n")
     assert changes.files_to_validate(tmp_path, ["sessions/2026-11/2026-11-09-copy.yaml"]) == sorted(
         ["sessions/2026-11/2026-11-09-copy.yaml", escaped])
+
+
+def test_the_rules_read_the_model_not_the_data(tmp_path):
+    """A whole validate run lets go of each document's data once its model is built
+    (records.load(keep_data=False)): the rules must find the same without it."""
+    root = tmp_path / "records"
+    shutil.copytree(SAMPLE, root)
+    kept, dropped = records.load(root), records.load(root, keep_data=False)
+    assert all(d.data is None for d in dropped.documents if d.kind != "program")
+    assert [d.data is None for d in kept.documents] == [False] * len(kept.documents)
+    for day in (AS_OF, WARM_AS_OF, dt.date(2026, 9, 30)):
+        assert records.semantic_findings(dropped, day) == records.semantic_findings(kept, day)
+    assert dropped.findings == kept.findings

@@ -18,7 +18,7 @@ def signed(records: Records, ctx: Context) -> Iterator[Finding]:
         if not plan.signed_staff:
             missing.append("a staff member")
         if missing:
-            path = ("signed",) if plan.src.doc.data.get("signed") is not None else ("participant",)
+            path = ("signed",) if plan.signed_written else ("participant",)
             yield plan.src.doc.finding("IOP040", WARNING, f"plan is not signed by {' and '.join(missing)}", path)
 
 
