@@ -14,7 +14,8 @@ its .git), then the medians of --reps runs of:
   one-change     iopctl validate after changing one participant file
   changed-since  iopctl validate --changed-since HEAD after changing one participant file
   file           iopctl validate FILE (pre-commit): a participant file unchanged / just
-                 changed, and a plan and a session file just changed
+                 changed, and a plan and a session file just changed; check-jsonschema of
+                 the same participant file (check-jsonschema-file)
   help           iopctl --help, and python -c 'import click'
   check-jsonschema / iopctl-participants
                  check-jsonschema over the participant files with the participant
@@ -197,6 +198,11 @@ def bench_size(files: int, reps: int, work: Path, iopctl: str, python: str, cj: 
         r["file-changed"] = timed(val + [str(target)], reps, before=change)
     finally:
         restore()
+    # The tool a pre-commit hook would otherwise run on that file: the 150 ms target was set
+    # against its 345 ms, so the ratio holds on a slower or busier machine too.
+    if not skip_cj and cj and Path(cj).exists():
+        r["check-jsonschema-file"] = timed([cj, "--schemafile", str(ROOT / "schemas" / "participant.schema.json"),
+                                            str(target)], reps)
     # The other kinds of file a pre-commit hook sees: a plan (its hours rules load the holiday
     # tables) and a session file (it needs everyone it names).
     sessions = sorted((repo / "sessions").rglob("*.yaml"))
@@ -247,6 +253,10 @@ def ratios(results: dict) -> dict:
                   "file-changed-session"):
             if k in r:
                 row[f"{k}/cold"] = r[k]["median_s"] / cold
+        if "check-jsonschema-file" in r:
+            for k in ("file-changed", "file-changed-plan", "file-changed-session"):
+                if k in r:
+                    row[f"{k}/check-jsonschema-file"] = r[k]["median_s"] / r["check-jsonschema-file"]["median_s"]
         if "check-jsonschema" in r:
             row["check-jsonschema/iopctl"] = r["check-jsonschema"]["median_s"] / r["iopctl-participants"]["median_s"]
         for k in ("progress", "calendar"):
@@ -275,7 +285,8 @@ def table(results: dict) -> str:
             lines.append(f"{name:<22}{'':>7}{m['median_s']:>10.3f}{'':>9}{m['peak_rss_mb']:>9.0f}")
     lines.append("")
     lines.append("ratios (targets: cold/floor <= 1, check-jsonschema/iopctl >= 8, warm/cold < 0.05, "
-                 "help/import-click <= 1.5, file < 0.150 s, progress|calendar/load <= 2):")
+                 "help/import-click <= 1.5, file < 0.150 s, which is file/check-jsonschema-file <= 0.43 "
+                 "(check-jsonschema took 0.345 s for one file when it was set), progress|calendar/load <= 2):")
     for size, row in ratios(results).items():
         lines.append(f"  {size}: " + ", ".join(f"{k} {v:g}" for k, v in row.items()))
     return "\n".join(lines)
