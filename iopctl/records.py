@@ -320,17 +320,13 @@ class Scanned:
     special: Document | None  # a file that is not read (see _special), with its finding
     entry: bytes | None  # marshal of (data, findings as tuples): cache.encode_entry
     facts: Any  # changes.Facts
-    findings: list[Finding]  # load and schema findings
     blob: str | None = None
-    data: Any = None  # only when marshal cannot carry it (entry is None)
+    unmarshalled: tuple | None = None  # (data, findings) when marshal cannot carry them (no entry)
 
     def document(self) -> Document:
         if self.special is not None:
             return self.special
-        if self.entry is None:
-            return _doc_from(self.file, self.data, [(f.line, f.column, f.code, f.severity, f.message)
-                                                    for f in self.findings])
-        return _doc_from(self.file, *_decode(self.entry))
+        return _doc_from(self.file, *(self.unmarshalled if self.entry is None else _decode(self.entry)))
 
 
 def scan(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
@@ -343,10 +339,13 @@ def scan(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
     todo: list[tuple[int, str, str, str]] = []
     stamps: dict[str, tuple] = {}  # rel -> (stat, blob) for the cache index
     new_entries: dict[str, bytes] = {}
+    # The facts of the entries, kept beside them: a file the cache holds needs no decoding
+    # until its model is built.
+    known_facts = (_unmarshalled(cache.entries().get(FACTS_KEY), dict) or {}) if cache is not None else {}
     for i, f in enumerate(files):
         special = _special(root, f)
         if special is not None:
-            out[i] = Scanned(f, special, None, Facts(f.rel, f.kind), special.findings)
+            out[i] = Scanned(f, special, None, Facts(f.rel, f.kind))
             continue
         if cache is not None:
             try:
@@ -359,10 +358,12 @@ def scan(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
             if blob is not None:
                 key = cache.entry_key(f.kind, blob)
                 raw = cache.entries().get(key)
-                entry = _decode(raw)
-                if entry is not None:
-                    out[i] = Scanned(f, None, raw, facts_of(f.rel, f.kind, entry[0]),
-                                     [Finding(f.rel, *t) for t in entry[1]], blob)
+                facts = Facts.from_content(f.rel, f.kind, known_facts.get(key)) if raw is not None else None
+                if facts is None:  # facts not kept (or not as expected): from the data
+                    entry = _decode(raw)
+                    facts = facts_of(f.rel, f.kind, entry[0]) if entry is not None else None
+                if facts is not None:
+                    out[i] = Scanned(f, None, raw, facts, blob)
                     stamps[f.rel] = (st, blob)
                     new_entries[key] = raw
                     continue
@@ -376,8 +377,8 @@ def scan(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
         if result is None:
             result = checked(*by_index[i][1:])
         st, blob, raw, facts, found, data = result
-        out[i] = Scanned(f, None, raw, Facts.from_content(f.rel, f.kind, facts) or Facts(f.rel, f.kind),
-                         [Finding(f.rel, *t) for t in found], blob, data)
+        out[i] = Scanned(f, None, raw, Facts.from_content(f.rel, f.kind, facts) or Facts(f.rel, f.kind), blob,
+                         (data, found) if raw is None else None)
         if cache is not None and blob is not None:
             stamps[f.rel] = (st, blob)
             if raw is not None:
@@ -393,7 +394,8 @@ def scan(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
 # The entries that keep, beside the per-file entries, every file's dependency facts
 # (changes.Facts.content(), by entry key) and who provides what (changes.ProviderIndex):
 # `validate FILE` reads them to find what FILE's findings depend on without unmarshalling
-# every file's data, and, while the same files are there, without looking at every file's facts.
+# every file's data, and, while the same files are there, without looking at every file's
+# facts; a whole run, to leave a cached file's data marshalled until its model is built.
 FACTS_KEY = "facts"
 INDEX_KEY = "providers"
 

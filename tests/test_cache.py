@@ -366,3 +366,34 @@ def test_holiday_tables_are_kept_for_the_installed_holidays_package(repo, monkey
         f.write("# reviewed again\n")
     assert texts(validate(repo, [plan], as_of=AS_OF, cache=True)) == [x for x in first if x.startswith("plans/")]
     assert computed == [("US", "IL", 2026), ("US", "IL", 2027)]
+
+
+@pytest.mark.parametrize("facts_kept", [True, False])
+def test_a_whole_run_decodes_each_cached_file_once_when_its_facts_are_kept(repo, checked, monkeypatch, facts_kept):
+    """A whole run takes each cached file's dependency facts from the item kept beside the
+    entries, and decodes its data once, to build its model; when that item is damaged, the
+    facts come from the data (decoded once more), with the same findings."""
+    path = repo / "participants" / "P0002.yaml"
+    path.write_text(path.read_text().replace("status: active", "status: activ3"))
+    first = run(repo)
+    assert len(first) == 1 and "activ3" in first[0]
+    folder = cache.cache_dir(repo)
+    if not facts_kept:
+        raw = (folder / "entries").read_bytes()
+        kept = cache.Cache.for_root(repo).entries()[records.FACTS_KEY]
+        at = raw.index(kept) + len(kept) // 2
+        (folder / "entries").write_bytes(raw[:at] + bytes([raw[at] ^ 1]) + raw[at + 1:])
+    for result in (folder / "results").iterdir():
+        result.unlink()
+    decoded: list[bytes] = []
+    real = records._decode
+
+    def spy(raw):
+        decoded.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(records, "_decode", spy)
+    checked.clear()
+    assert run(repo) == first
+    assert checked == []  # every file came from the cache
+    assert len(decoded) == (4 if facts_kept else 8)
