@@ -185,12 +185,17 @@ class Pack(Mapping[str, bytes]):
         return cls(value["entries"], data, head + size)
 
     @staticmethod
-    def parts(salt_text: str, entries: dict[str, bytes]) -> list[bytes]:
-        """The bytes of a pack holding entries (see `open`), in pieces."""
+    def sums_of(entries: dict[str, bytes]) -> dict[str, tuple[int, int]]:
+        """key -> (length, crc32) of each entry, as a pack of them holds it."""
+        return {key: (len(raw), zlib.crc32(raw)) for key, raw in entries.items()}
+
+    @staticmethod
+    def parts(salt_text: str, entries: dict[str, bytes], sums: dict[str, tuple[int, int]]) -> list[bytes]:
+        """The bytes of a pack holding entries (see `open`; `sums`: sums_of(entries)), in pieces."""
         spans, offset = {}, 0
-        for key, raw in entries.items():
-            spans[key] = (offset, len(raw), zlib.crc32(raw))
-            offset += len(raw)
+        for key, (length, crc) in sums.items():
+            spans[key] = (offset, length, crc)
+            offset += length
         header = marshal.dumps({"salt": salt_text, "entries": spans})
         return [_PACK_MAGIC, hashlib.sha1(header).digest(), len(header).to_bytes(8, "little"), header,
                 *entries.values()]
@@ -227,7 +232,7 @@ class Cache:
         self.folder = folder
         self.salt = salt_text if salt_text is not None else salt()
         self._index: dict[str, tuple] | None = None
-        self._entries: dict[str, bytes] | None = None
+        self._entries: Mapping[str, bytes] | None = None
         self._holidays: dict | None = None
         self.program_tz: str | None = None
         self._dirs: dict[str, tuple] | None = None
@@ -331,9 +336,10 @@ class Cache:
         if self.folder is None:
             return
         held = self.entries()
-        if isinstance(held, Pack) and held.sums() == {k: (len(v), zlib.crc32(v)) for k, v in entries.items()}:
+        sums = Pack.sums_of(entries)
+        if isinstance(held, Pack) and held.sums() == sums:
             return
-        if _write_parts(self.folder / "entries", Pack.parts(self.salt, entries)):
+        if _write_parts(self.folder / "entries", Pack.parts(self.salt, entries, sums)):
             self._entries = entries
 
     # -- public holiday tables -------------------------------------------------------------

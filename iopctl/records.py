@@ -239,16 +239,17 @@ def _read_carefully(doc: Document) -> None:
 
 
 def checked(path: str, rel: str, kind: str) -> tuple:
-    """check_file's result, compact: (stat, blob, entry, facts, findings, data). The data
-    comes marshalled as the cache keeps it (cache.encode_entry), beside the file's dependency
-    facts (changes.Facts.content()), so that nobody needs to hold it as objects until a model
-    is built from it; `data` itself only when marshal cannot carry it (then entry is None)."""
+    """check_file's result, compact: (stat, blob, entry, facts, unmarshalled). The data and
+    findings come marshalled as the cache keeps them (cache.encode_entry), beside the file's
+    dependency facts (changes.Facts.content()), so that nobody needs to hold the data as
+    objects until a model is built from it; `unmarshalled` is (data, findings) only when
+    marshal cannot carry them (then entry is None)."""
     from iopctl.cache import encode_entry
     from iopctl.changes import facts_of
 
     st, blob, data, found = check_file(path, rel, kind)
     entry = encode_entry(data, found)
-    return st, blob, entry, facts_of(rel, kind, data).content(), found, (data if entry is None else None)
+    return st, blob, entry, facts_of(rel, kind, data).content(), ((data, found) if entry is None else None)
 
 
 def _check_chunk(chunk: list[tuple[int, str, str, str]]) -> list[tuple[int, Any]]:
@@ -376,9 +377,9 @@ def scan(root: Path, files: list[repo.RecordFile], cache: "Cache | None" = None,
         f = files[i]
         if result is None:
             result = checked(*by_index[i][1:])
-        st, blob, raw, facts, found, data = result
+        st, blob, raw, facts, unmarshalled = result
         out[i] = Scanned(f, None, raw, Facts.from_content(f.rel, f.kind, facts) or Facts(f.rel, f.kind), blob,
-                         (data, found) if raw is None else None)
+                         unmarshalled)
         if cache is not None and blob is not None:
             stamps[f.rel] = (st, blob)
             if raw is not None:
